@@ -1,0 +1,1 @@
+from . import hooks, optim_wrappers  # noqa: F401

@@ -1,0 +1,2 @@
+from . import (data_preprocessors, detectors, heads, necks, pretrain, trunks,  # noqa: F401
+               voxel_encoders)
