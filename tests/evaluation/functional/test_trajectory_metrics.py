@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from projects.TurboTrain.turbotrain.evaluation.functional.trajectory_metrics import (
+    displacement_errors, end_to_end_prediction_accuracy, miss_rate)
+
+
+def test_ade_fde_with_masks():
+    gt = np.array([[[0, 0], [1, 0], [2, 0]],
+                   [[0, 0], [0, 0], [0, 0]],
+                   [[0, 0], [0, 0], [0, 0]]], float)
+    mask = np.array([[True, True, False], [False, True, True], [False, False, False]])
+    pred = np.array([[[0, 1], [1, 3], [100, 100]],   # errors 1, 3, (masked)
+                     [[50, 50], [3, 4], [0, 1]],     # (masked), 5, 1
+                     [[9, 9], [9, 9], [9, 9]]], float)  # no valid step
+    ade, fde, valid = displacement_errors(pred, gt, mask)
+    np.testing.assert_array_equal(valid, [True, True, False])
+    np.testing.assert_allclose(ade[:2], [2.0, 3.0])
+    np.testing.assert_allclose(fde[:2], [3.0, 1.0])  # FDE at the last *valid* step
+    assert np.isnan(ade[2]) and np.isnan(fde[2])
+    assert miss_rate(fde[valid], 2.0) == pytest.approx(0.5)
+
+
+def test_miss_rate_threshold_is_strict_and_empty_is_nan():
+    assert miss_rate(np.array([2.0, 2.0001]), 2.0) == pytest.approx(0.5)
+    assert np.isnan(miss_rate(np.zeros(0), 2.0))
+
+
+def test_empty_pairs():
+    ade, fde, valid = displacement_errors(np.zeros((0, 4, 2)), np.zeros((0, 4, 2)), np.zeros((0, 4), bool))
+    assert ade.shape == fde.shape == valid.shape == (0, )
+
+
+def test_epa():
+    assert end_to_end_prediction_accuracy(3, 2, 4, alpha=0.5) == pytest.approx(0.5)
+    assert end_to_end_prediction_accuracy(0, 4, 1, alpha=0.5) == pytest.approx(-2.0)  # not clipped
+    assert np.isnan(end_to_end_prediction_accuracy(0, 1, 0))
