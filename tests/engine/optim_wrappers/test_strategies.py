@@ -1,0 +1,184 @@
+"""Strategies on hand-made gradients: hand-computed 2-D numbers and the formulas written out on vectors."""
+import math
+
+import pytest
+import torch
+
+from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import (BALANCE_STRATEGIES,
+                                                                            build_strategy,
+                                                                            gradient_stats,
+                                                                            project_conflicts)
+
+
+def _gram(*vectors):
+    stacked = torch.stack([torch.as_tensor(v, dtype=torch.float64) for v in vectors])
+    return stacked @ stacked.T, stacked
+
+
+def _combined(strategy, vectors, step=0):
+    gram, stacked = _gram(*vectors)
+    result = strategy.combine(gram, step)
+    return torch.tensor(result.shared_coeffs, dtype=torch.float64) @ stacked, result
+
+
+def _strategy(cfg, tasks=('det', 'pred')):
+    strategy = build_strategy(cfg)
+    strategy.setup(list(tasks))
+    return strategy
+
+
+def test_registry_names():
+    assert {'sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain'} <= set(BALANCE_STRATEGIES.module_dict)
+    with pytest.raises(KeyError):
+        build_strategy(dict(type='nope'))
+
+
+def test_pcgrad_projection_hand_computed():
+    # g1 = (1, 0), g2 = (-1, 1): g1·g2 = -1, |g2|² = 2, |g1|² = 1
+    # g1' = g1 + 0.5 g2 = (0.5, 0.5); g2' = g2 + 1 g1 = (0, 1); sum = (0.5, 1.5)
+    combined, _ = _combined(_strategy(dict(type='pcgrad')), [(1., 0.), (-1., 1.)])
+    assert torch.allclose(combined, torch.tensor([0.5, 1.5], dtype=torch.float64))
+    gram, _ = _gram((1., 0.), (-1., 1.))
+    coeffs = project_conflicts(gram, [[1], [0]])
+    assert torch.allclose(coeffs, torch.tensor([[1., 0.5], [1., 1.]], dtype=torch.float64))
+
+
+@pytest.mark.parametrize('cfg', [dict(type='pcgrad'), dict(type='turbotrain', balance_power=0.0),
+                                 dict(type='sum')])
+def test_no_change_when_gradients_agree(cfg):
+    vectors = [(1., 0., 2.), (1., 1., 0.5)]  # cosine > 0
+    combined, _ = _combined(_strategy(cfg), vectors)
+    assert torch.allclose(combined, torch.tensor(vectors, dtype=torch.float64).sum(0))
+
+
+def test_pcgrad_formula_three_tasks_random_order():
+    generator = torch.Generator().manual_seed(3)
+    vectors = torch.randn(3, 6, generator=generator, dtype=torch.float64)
+    strategy = _strategy(dict(type='pcgrad', seed=7), tasks=('a', 'b', 'c'))
+    for step in range(4):
+        combined, _ = _combined(strategy, list(vectors), step)
+        orders = strategy.visiting_orders(step)
+        expected = torch.zeros(6, dtype=torch.float64)
+        for i in range(3):
+            projected = vectors[i].clone()
+            for j in orders[i]:
+                dot = projected @ vectors[j]
+                if dot < 0:
+                    projected = projected - dot / (vectors[j] @ vectors[j]) * vectors[j]
+            expected += projected
+        assert torch.allclose(combined, expected)
+        assert sorted(orders[0]) == [1, 2]
+
+
+def test_imtl_g_hand_computed_and_equal_projections():
+    # g1 = (1, 0), g2 = (0, 2): α2 = g1·(u1-u2) / ((g1-g2)·(u1-u2)) = 1 / 3, α1 = 2/3, g = (2/3, 2/3),
+    # scaled by Σw = 2 -> (4/3, 4/3)
+    combined, _ = _combined(_strategy(dict(type='imtl_g')), [(1., 0.), (0., 2.)])
+    assert torch.allclose(combined, torch.tensor([4 / 3, 4 / 3], dtype=torch.float64))
+
+    generator = torch.Generator().manual_seed(0)
+    vectors = torch.randn(3, 8, generator=generator, dtype=torch.float64)
+    combined, result = _combined(_strategy(dict(type='imtl_g'), ('a', 'b', 'c')), list(vectors))
+    units = vectors / vectors.norm(dim=1, keepdim=True)
+    projections = units @ combined
+    assert torch.allclose(projections, projections[0].expand(3))
+    # the paper's closed form on the vectors themselves
+    d = vectors[0] - vectors[1:]
+    u = units[0] - units[1:]
+    alpha_rest = (vectors[0] @ u.T) @ torch.linalg.inv(d @ u.T)
+    alpha = torch.cat([1 - alpha_rest.sum(0, keepdim=True), alpha_rest]) * 3
+    assert torch.allclose(torch.tensor(result.shared_coeffs, dtype=torch.float64), alpha)
+
+
+def test_imtl_g_singular_falls_back_to_fixed_weights():
+    combined, result = _combined(_strategy(dict(type='imtl_g')), [(1., 0.), (0., 0.)])
+    assert result.stats['singular'] == 1.0
+    assert torch.allclose(combined, torch.tensor([1., 0.], dtype=torch.float64))
+
+
+def test_turbotrain_hand_computed():
+    # g1 = (2, 0), g2 = (-1, 1): norms 2, √2, r ∝ (1/2, 1/√2), Σr = 2  -> both weighted norms n = 2/(0.5+1/√2)
+    # h1 = n(1, 0), h2 = n(-1, 1)/√2, cos = -1/√2: h1' = n(0.5, 0.5), h2' = n(0, 1/√2)
+    strategy = _strategy(dict(type='turbotrain', interval=4))
+    combined, result = _combined(strategy, [(2., 0.), (-1., 1.)])
+    n = 2 / (0.5 + 1 / math.sqrt(2))
+    assert torch.allclose(combined, torch.tensor([0.5 * n, (0.5 + 1 / math.sqrt(2)) * n],
+                                                 dtype=torch.float64))
+    assert combined[1].item() == pytest.approx(2.0)
+    assert strategy.weights == pytest.approx([0.5 * n / 1.0, n / math.sqrt(2)])
+    assert result.head_weights == pytest.approx(strategy.weights)
+    assert result.stats['cos'] == pytest.approx(-1 / math.sqrt(2))
+    assert result.stats['norm_ratio'] == pytest.approx(math.sqrt(2))
+    assert result.stats['conflict_frac'] == 1.0
+    # carried to free steps
+    assert strategy.loss_weights() == pytest.approx(strategy.weights)
+    assert [strategy.uses_task_grads(s) for s in range(6)] == [True, False, False, False, True, False]
+    # an agreeing pair: no projection, conflict fraction drops to 1/2
+    strategy.combine(_gram((1., 0.), (1., 1.))[0], 4)
+    assert strategy.num_conflicts == 1 and strategy.num_suppressing == 2
+
+
+def test_turbotrain_formula_random_with_momentum():
+    generator = torch.Generator().manual_seed(5)
+    strategy = _strategy(dict(type='turbotrain', balance_power=0.5, momentum=0.3,
+                              task_weights=dict(det=2.0)))
+    carried = torch.tensor([2.0, 1.0], dtype=torch.float64)
+    for step in range(3):
+        vectors = torch.randn(2, 5, generator=generator, dtype=torch.float64)
+        combined, _ = _combined(strategy, list(vectors), step)
+        norms = vectors.norm(dim=1)
+        raw = torch.tensor([2.0, 1.0], dtype=torch.float64) * norms**-0.5
+        raw = raw * 3.0 / raw.sum()
+        carried = 0.3 * carried + 0.7 * raw
+        h = carried[:, None] * vectors
+        dot = h[0] @ h[1]
+        if dot < 0:
+            expected = (h[0] - dot / (h[1] @ h[1]) * h[1]) + (h[1] - dot / (h[0] @ h[0]) * h[0])
+        else:
+            expected = h[0] + h[1]
+        assert torch.allclose(combined, expected)
+        assert torch.allclose(torch.tensor(strategy.weights, dtype=torch.float64), carried)
+
+
+def test_famo_weights_and_logit_update():
+    strategy = _strategy(dict(type='famo', lr=0.5, weight_decay=0.1))
+    first = torch.tensor([2.0, 0.5], dtype=torch.float64)
+    weights = strategy.loss_weights(first, True)
+    # z = (1/2, 1/2): c = 1 / (0.25 + 1) = 0.8; w = 2 · c · z / ℓ = (0.4, 1.6)
+    assert weights == pytest.approx([0.4, 1.6])
+    second = torch.tensor([1.0, 0.4], dtype=torch.float64)
+    weights = strategy.loss_weights(second, True)
+    logits = torch.tensor([math.log(0.5), math.log(0.5)], dtype=torch.float64)
+    z = logits.softmax(0)
+    delta = first.log() - second.log()
+    jacobian = torch.diag(z) - z[:, None] * z[None, :]
+    logits = logits - 0.5 * (jacobian.T @ delta + 0.1 * logits)
+    assert strategy.logits == pytest.approx(logits.tolist())
+    z = logits.softmax(0)
+    expected = 2 * (z / second) / (z / second).sum()
+    assert weights == pytest.approx(expected.tolist())
+    # the task whose log-loss fell more (det: log 2 vs pred: log 1.25) loses weight share
+    assert z[0] < z[1]
+    # micro-steps inside a window do not move the logits
+    strategy.loss_weights(second * 0.5, False)
+    assert strategy.logits == pytest.approx(logits.tolist())
+
+
+def test_state_round_trip():
+    strategy = _strategy(dict(type='turbotrain'))
+    strategy.combine(_gram((2., 0.), (-1., 1.))[0], 0)
+    restored = build_strategy(dict(type='turbotrain'))
+    restored.load_state_dict(strategy.state_dict())
+    assert restored.state_dict() == strategy.state_dict()
+    famo = _strategy(dict(type='famo'))
+    famo.loss_weights(torch.tensor([1.0, 2.0], dtype=torch.float64), True)
+    restored = build_strategy(dict(type='famo'))
+    restored.load_state_dict(famo.state_dict())
+    assert restored.state_dict() == famo.state_dict()
+    with pytest.raises(ValueError):
+        restored.setup(['pred', 'det'])
+
+
+def test_gradient_stats_zero_gradient():
+    stats = gradient_stats(_gram((1., 0.), (0., 0.))[0])
+    assert stats['cos'] == 0.0 and math.isinf(stats['norm_ratio'])
