@@ -36,11 +36,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
+# pip install, minus the harmless warnings about local index folders some machines configure.
+pip_install() { "${PIP[@]}" install "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2); }
 
 step "build tools and torch 2.13.0"
-"${PIP[@]}" install -q 'pip>=24' 'setuptools>=77,<81' wheel ninja
-"${PIP[@]}" install -q 'torch==2.13.0' 'numpy<2' 'matplotlib>=3.6'
-"${PIP[@]}" install -q 'mmengine==0.10.7'
+pip_install -q 'pip>=24' 'setuptools>=77,<81' wheel ninja
+pip_install -q 'torch==2.13.0' 'numpy<2' 'matplotlib>=3.6'
+pip_install -q 'mmengine==0.10.7'
 
 # 3. mmcv from source with compiled ops (CPU ops; CUDA ops when available).
 if "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" >/dev/null 2>&1; then
@@ -60,19 +62,19 @@ fi
 
 # 4. The detection stack and sparse convolution.
 step "mmdet 3.3.0, mmdet3d 1.4.0"
-"${PIP[@]}" install -q 'mmdet==3.3.0' 'mmdet3d==1.4.0' 'numpy<2' 'matplotlib>=3.6'
+pip_install -q 'mmdet==3.3.0' 'mmdet3d==1.4.0' 'numpy<2' 'matplotlib>=3.6'
 if "$PY" -c "import torch,sys; sys.exit(0 if torch.version.cuda and torch.version.cuda.startswith('12') else 1)"; then
   SPCONV='spconv-cu120'
 else
   SPCONV='spconv==2.3.8'
 fi
 step "sparse convolution: $SPCONV"
-"${PIP[@]}" install -q "$SPCONV"
+pip_install -q "$SPCONV"
 
 # 5. This project (editable) with its test tools.
 step "TurboTrain (editable) and test tools"
-"${PIP[@]}" install -q --no-build-isolation --no-deps -e .
-"${PIP[@]}" install -q pytest 'pytest-timeout'
+pip_install -q --no-build-isolation --no-deps -e .
+pip_install -q pytest 'pytest-timeout'
 
 step "checking imports"
 "$PY" - <<'PY'

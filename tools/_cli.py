@@ -1,0 +1,44 @@
+"""Shared command-line plumbing for tools/*.py: repo root on sys.path, clear one-line input errors."""
+import os
+import os.path as osp
+import sys
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    # `projects.TurboTrain` must import from configs (custom_imports) without PYTHONPATH set by hand.
+    sys.path.insert(0, REPO_ROOT)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print ``error: message`` on stderr and exit (no traceback for bad user input)."""
+    print(f'error: {message}', file=sys.stderr)
+    sys.exit(code)
+
+
+def require_file(path: str, what: str) -> str:
+    """Return ``path`` if it is an existing file, else exit with a one-line error naming it."""
+    if not osp.isfile(path):
+        fail(f'{what} not found: {path}')
+    return path
+
+
+def load_config(path: str, cfg_options=None):
+    """Load an mmengine config with a one-line error for a missing or broken file."""
+    from mmengine.config import Config
+    require_file(path, 'config file')
+    try:
+        cfg = Config.fromfile(path)
+    except Exception as exc:  # syntax errors, missing _base_ files, failed custom imports
+        fail(f'cannot load config {path}: {type(exc).__name__}: {exc}')
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def default_work_dir(config_path: str) -> str:
+    """``work_dirs/<config name>`` under the current directory, as mmdet3d does."""
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def local_rank_is_zero() -> bool:
+    return os.environ.get('LOCAL_RANK', '0') == '0'
