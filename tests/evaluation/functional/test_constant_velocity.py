@@ -5,12 +5,10 @@ from projects.TurboTrain.turbotrain.evaluation.functional.constant_velocity impo
 
 
 def test_constant_velocity_cases():
-    past = np.array([
-        [[0, 0], [1, 0], [2, 0], [3, 0]],    # full history, 1 m/step along x
-        [[0, 0], [9, 9], [2, 2], [9, 9]],    # valid at 0 and 2 only: v = (1, 1)/step, last seen at t0-Δ
-        [[9, 9], [9, 9], [5, -1], [9, 9]],   # single valid position: stays
-        [[9, 9], [9, 9], [9, 9], [9, 9]],    # none valid: fallback position
-    ], float)
+    # row 0: full history, 1 m/step along x; row 1: valid at 0 and 2 only, v = (1, 1)/step, last
+    # seen at t0-Δ; row 2: a single valid position, stays; row 3: none valid, fallback position.
+    past = np.array([[[0, 0], [1, 0], [2, 0], [3, 0]], [[0, 0], [9, 9], [2, 2], [9, 9]],
+                     [[9, 9], [9, 9], [5, -1], [9, 9]], [[9, 9], [9, 9], [9, 9], [9, 9]]], float)
     mask = np.array([[1, 1, 1, 1], [1, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 0]], bool)
     fallback = np.array([[0, 0], [0, 0], [0, 0], [7, 8]], float)
     out = constant_velocity_trajectories(past, mask, 2, fallback_position=fallback)
@@ -22,4 +20,5 @@ def test_constant_velocity_cases():
 
 
 def test_empty():
-    assert constant_velocity_trajectories(np.zeros((0, 3, 2)), np.zeros((0, 3), bool), 5).shape == (0, 5, 2)
+    assert constant_velocity_trajectories(np.zeros((0, 3, 2)), np.zeros((0, 3), bool),
+                                          5).shape == (0, 5, 2)

@@ -8,7 +8,8 @@ def test_score_order_is_stable_and_descending():
 
 
 def test_higher_score_takes_its_best_gt_first():
-    # det 0 (0.9) prefers gt 1 (0.8); det 1 (0.8) prefers gt 1 too (0.9) but it is gone, falls back to gt 0.
+    # det 0 (0.9) prefers gt 1 (0.8); det 1 (0.8) prefers gt 1 too (0.9), but it is gone: it falls
+    # back to gt 0.
     ious = np.array([[0.6, 0.8], [0.55, 0.9]])
     matched = greedy_match(ious, np.array([0.9, 0.8]), np.array([0, 0]), np.array([0, 0]), 0.5)
     np.testing.assert_array_equal(matched, [1, 0])

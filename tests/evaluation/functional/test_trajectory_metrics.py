@@ -6,13 +6,12 @@ from projects.TurboTrain.turbotrain.evaluation.functional.trajectory_metrics imp
 
 
 def test_ade_fde_with_masks():
-    gt = np.array([[[0, 0], [1, 0], [2, 0]],
-                   [[0, 0], [0, 0], [0, 0]],
-                   [[0, 0], [0, 0], [0, 0]]], float)
+    gt = np.array([[[0, 0], [1, 0], [2, 0]], [[0, 0], [0, 0], [0, 0]], [[0, 0], [0, 0], [0, 0]]],
+                  float)
     mask = np.array([[True, True, False], [False, True, True], [False, False, False]])
-    pred = np.array([[[0, 1], [1, 3], [100, 100]],   # errors 1, 3, (masked)
-                     [[50, 50], [3, 4], [0, 1]],     # (masked), 5, 1
-                     [[9, 9], [9, 9], [9, 9]]], float)  # no valid step
+    # errors: agent 0: 1, 3, (masked); agent 1: (masked), 5, 1; agent 2: no valid step
+    pred = np.array(
+        [[[0, 1], [1, 3], [100, 100]], [[50, 50], [3, 4], [0, 1]], [[9, 9], [9, 9], [9, 9]]], float)
     ade, fde, valid = displacement_errors(pred, gt, mask)
     np.testing.assert_array_equal(valid, [True, True, False])
     np.testing.assert_allclose(ade[:2], [2.0, 3.0])
@@ -27,7 +26,8 @@ def test_miss_rate_threshold_is_strict_and_empty_is_nan():
 
 
 def test_empty_pairs():
-    ade, fde, valid = displacement_errors(np.zeros((0, 4, 2)), np.zeros((0, 4, 2)), np.zeros((0, 4), bool))
+    ade, fde, valid = displacement_errors(np.zeros((0, 4, 2)), np.zeros((0, 4, 2)),
+                                          np.zeros((0, 4), bool))
     assert ade.shape == fde.shape == valid.shape == (0, )
 
 

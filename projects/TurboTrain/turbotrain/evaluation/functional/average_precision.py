@@ -11,8 +11,8 @@ AP_MODES = ('global', 'opencood')
 def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
     """VOC-2010 all-point interpolated AP.
 
-    The precision envelope (precision at recall r := max precision at any recall >= r) is integrated over recall,
-    with the curve closed by (recall 0, precision 0) and (recall 1, precision 0).
+    The precision envelope (precision at recall r := max precision at any recall >= r) is integrated
+    over recall, with the curve closed by (recall 0, precision 0) and (recall 1, precision 0).
 
     Args:
         recall: ``(K,)`` non-decreasing recall after each ranked detection.
@@ -33,8 +33,8 @@ def average_precision_from_flags(tp_flags: np.ndarray, num_gt: int) -> float:
         num_gt: number of ground truths of the class over the split.
 
     Returns:
-        AP in ``[0, 1]``; ``nan`` when ``num_gt == 0`` (recall is undefined); 0 when there are ground truths but no
-        detections.
+        AP in ``[0, 1]``; ``nan`` when ``num_gt == 0`` (recall is undefined); 0 when there are
+        ground truths but no detections.
     """
     if num_gt <= 0:
         return float('nan')
@@ -46,17 +46,18 @@ def average_precision_from_flags(tp_flags: np.ndarray, num_gt: int) -> float:
     return voc_ap(tp / num_gt, tp / (tp + fp))
 
 
-def rank_detections(frame_scores: Sequence[np.ndarray], frame_tp: Sequence[np.ndarray],
+def rank_detections(frame_scores: Sequence[np.ndarray],
+                    frame_tp: Sequence[np.ndarray],
                     mode: str = 'global') -> np.ndarray:
     """Order the TP flags of all frames for cumulation.
 
     Args:
         frame_scores: per frame, ``(D_i,)`` scores of the detections of one class.
         frame_tp: per frame, ``(D_i,)`` bool TP flags of the same detections.
-        mode: ``'global'`` — all detections of the split sorted by score (stable, highest first), the correct
-            definition; ``'opencood'`` — each frame's detections sorted by score, then frames appended one after the
-            other without a global re-sort (what OpenCOOD's evaluation does, so figures can be compared with
-            published OpenCOOD/V2XPnP tables).
+        mode: ``'global'`` — all detections of the split sorted by score (stable, highest first),
+            the correct definition; ``'opencood'`` — each frame's detections sorted by score, then
+            frames appended one after the other without a global re-sort (what OpenCOOD's evaluation
+            does, so figures can be compared with published OpenCOOD/V2XPnP tables).
 
     Returns:
         ``(sum D_i,)`` bool TP flags in ranked order.
@@ -78,7 +79,10 @@ def rank_detections(frame_scores: Sequence[np.ndarray], frame_tp: Sequence[np.nd
     return flags
 
 
-def average_precision(frame_scores: Sequence[np.ndarray], frame_tp: Sequence[np.ndarray], num_gt: int,
+def average_precision(frame_scores: Sequence[np.ndarray],
+                      frame_tp: Sequence[np.ndarray],
+                      num_gt: int,
                       mode: str = 'global') -> float:
-    """AP of one class over a split: :func:`rank_detections` then :func:`average_precision_from_flags`."""
+    """AP of one class over a split: :func:`rank_detections` then
+    :func:`average_precision_from_flags`."""
     return average_precision_from_flags(rank_detections(frame_scores, frame_tp, mode), num_gt)

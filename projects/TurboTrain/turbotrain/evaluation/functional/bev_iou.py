@@ -1,11 +1,12 @@
 """Rotated bird's-eye-view IoU of 3D boxes (ego frame at t0, see docs/contract.md).
 
-The overlap itself is computed by :func:`mmcv.ops.box_iou_rotated`. Its box format is
-``(x_center, y_center, width, height, angle)`` and its kernel places the corners with the plain rotation matrix
-``[[cos, -sin], [sin, cos]]`` applied to ``(±width/2, ±height/2)``: in a y-up frame that is a counter-clockwise
-angle, which is exactly mmdet3d's ``LiDARInstance3DBoxes`` yaw (counter-clockwise about +z, measured from +x, the
-``l`` side along the heading). mmcv's ``clockwise=True`` (its default) therefore passes the yaw through unchanged and
-is the right setting; ``clockwise=False`` would negate every yaw and is wrong for LiDAR boxes. The test
+The overlap itself is computed by :func:`mmcv.ops.box_iou_rotated`. Its box format is ``(x_center,
+y_center, width, height, angle)`` and its kernel places the corners with the plain rotation matrix
+``[[cos, -sin], [sin, cos]]`` applied to ``(±width/2, ±height/2)``: in a y-up frame that is a
+counter-clockwise angle, which is exactly mmdet3d's ``LiDARInstance3DBoxes`` yaw (counter-clockwise
+about +z, measured from +x, the ``l`` side along the heading). mmcv's ``clockwise=True`` (its
+default) therefore passes the yaw through unchanged and is the right setting; ``clockwise=False``
+would negate every yaw and is wrong for LiDAR boxes. The test
 ``tests/evaluation/functional/test_bev_iou.py`` checks this against shapely polygons built from
 ``LiDARInstance3DBoxes.corners``.
 """
@@ -19,8 +20,8 @@ def to_box_array(boxes: Any) -> np.ndarray:
     """Boxes as a float64 ``(N, 7+)`` array ``[x, y, z_bottom, l, w, h, yaw, ...]``.
 
     Args:
-        boxes: ``LiDARInstance3DBoxes`` (or any mmdet3d box structure with a ``tensor``), a tensor or an array of
-            shape ``(N, 7+)``, or ``None`` (no boxes).
+        boxes: ``LiDARInstance3DBoxes`` (or any mmdet3d box structure with a ``tensor``), a tensor
+            or an array of shape ``(N, 7+)``, or ``None`` (no boxes).
     """
     if boxes is None:
         return np.zeros((0, 7), dtype=np.float64)
@@ -36,7 +37,8 @@ def to_box_array(boxes: Any) -> np.ndarray:
 
 
 def boxes_to_bev(boxes: Any) -> np.ndarray:
-    """BEV rectangles ``(N, 5)`` = ``[x, y, l, w, yaw]`` (m, m, m, m, rad CCW about +z) of ``(N, 7+)`` boxes."""
+    """BEV rectangles ``(N, 5)`` = ``[x, y, l, w, yaw]`` (m, m, m, m, rad CCW about +z) of ``(N,
+    7+)`` boxes."""
     return to_box_array(boxes)[:, [0, 1, 3, 4, 6]].copy()
 
 

@@ -1,4 +1,5 @@
-"""Constant-velocity extrapolation of past tracks (the oracle-past baseline of :class:`V2XPnPMetric`)."""
+"""Constant-velocity extrapolation of past tracks (the oracle-past baseline of
+:class:`V2XPnPMetric`)."""
 from typing import Optional
 
 import numpy as np
@@ -10,11 +11,12 @@ def constant_velocity_trajectories(past_traj: np.ndarray,
                                    fallback_position: Optional[np.ndarray] = None) -> np.ndarray:
     """Extrapolate each track at the velocity between its last two valid past positions.
 
-    History and future share one sampling interval Δ (docs/contract.md): past index ``j`` (0 = oldest, H-1 = t0) is
-    at time ``t0 - (H-1-j)Δ``, future step ``k`` (1..F) at ``t0 + kΔ``. With the last two valid past indices
-    ``i < j``, the velocity is ``v = (p_j - p_i) / (j - i)`` per step and the prediction for step ``k`` is
-    ``p_j + v * (H - 1 - j + k)``. A track with a single valid past position stays there (v = 0); a track with none
-    stays at ``fallback_position`` (e.g. its detection's centre), or at the origin if that is not given.
+    History and future share one sampling interval Δ (docs/contract.md): past index ``j`` (0 =
+    oldest, H-1 = t0) is at time ``t0 - (H-1-j)Δ``, future step ``k`` (1..F) at ``t0 + kΔ``. With
+    the last two valid past indices ``i < j``, the velocity is ``v = (p_j - p_i) / (j - i)`` per
+    step and the prediction for step ``k`` is ``p_j + v * (H - 1 - j + k)``. A track with a single
+    valid past position stays there (v = 0); a track with none stays at ``fallback_position`` (e.g.
+    its detection's centre), or at the origin if that is not given.
 
     Args:
         past_traj: ``(P, H, 2)`` past centres, ego frame at t0.

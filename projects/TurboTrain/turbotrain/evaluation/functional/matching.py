@@ -3,20 +3,19 @@ import numpy as np
 
 
 def score_order(scores: np.ndarray) -> np.ndarray:
-    """Indices sorting ``scores`` (N,) from highest to lowest; ties keep their input order (stable)."""
+    """Indices sorting ``scores`` (N,) from highest to lowest; ties keep their input order (stable).
+    """
     return np.argsort(-np.asarray(scores, dtype=np.float64), kind='stable')
 
 
-def greedy_match(ious: np.ndarray,
-                 det_scores: np.ndarray,
-                 det_labels: np.ndarray,
-                 gt_labels: np.ndarray,
-                 iou_thr: float) -> np.ndarray:
+def greedy_match(ious: np.ndarray, det_scores: np.ndarray, det_labels: np.ndarray,
+                 gt_labels: np.ndarray, iou_thr: float) -> np.ndarray:
     """Match the detections of one frame to its ground truths.
 
-    Detections are visited from the highest score down; each takes, among the ground truths of its own class not
-    yet taken, the one of largest IoU (first one on ties), provided that IoU is ``>= iou_thr``. A match removes
-    that ground truth. Detections of a class with no (remaining) ground truth stay unmatched.
+    Detections are visited from the highest score down; each takes, among the ground truths of its
+    own class not yet taken, the one of largest IoU (first one on ties), provided that IoU is ``>=
+    iou_thr``. A match removes that ground truth. Detections of a class with no (remaining) ground
+    truth stay unmatched.
 
     Args:
         ious: ``(D, G)`` BEV IoU between detections and ground truths.

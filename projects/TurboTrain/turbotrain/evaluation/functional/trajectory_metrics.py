@@ -1,6 +1,8 @@
-"""Trajectory errors of matched agents: ADE, FDE, miss rate, and ViP3D's end-to-end prediction accuracy (EPA).
+"""Trajectory errors of matched agents: ADE, FDE, miss rate and ViP3D's end-to-end prediction
+accuracy (EPA).
 
-Positions are absolute ``(x, y)`` object centres in the ego frame at t0 (docs/contract.md), in metres.
+Positions are absolute ``(x, y)`` object centres in the ego frame at t0 (docs/contract.md), in
+metres.
 """
 from typing import Tuple
 
@@ -17,8 +19,9 @@ def displacement_errors(pred_traj: np.ndarray, gt_traj: np.ndarray,
         gt_mask: ``(P, F)`` bool, True where the ground truth is annotated.
 
     Returns:
-        ade ``(P,)``: mean L2 error over the valid steps; fde ``(P,)``: L2 error at the last valid step;
-        valid ``(P,)`` bool: agents with at least one valid step. ``ade``/``fde`` are ``nan`` where not valid.
+        ade ``(P,)``: mean L2 error over the valid steps; fde ``(P,)``: L2 error at the last valid
+        step; valid ``(P,)`` bool: agents with at least one valid step. ``ade``/``fde`` are ``nan``
+        where not valid.
     """
     pred_traj = np.asarray(pred_traj, dtype=np.float64)
     gt_traj = np.asarray(gt_traj, dtype=np.float64)
@@ -40,16 +43,20 @@ def displacement_errors(pred_traj: np.ndarray, gt_traj: np.ndarray,
 
 
 def miss_rate(fde: np.ndarray, miss_thr: float = 2.0) -> float:
-    """Fraction of agents whose final displacement error exceeds ``miss_thr`` metres (``nan`` if none)."""
+    """Fraction of agents whose final displacement error exceeds ``miss_thr`` metres (``nan`` if
+    none)."""
     fde = np.asarray(fde, dtype=np.float64).reshape(-1)
     if len(fde) == 0:
         return float('nan')
     return float(np.mean(fde > miss_thr))
 
 
-def end_to_end_prediction_accuracy(num_hits: int, num_false_positives: int, num_gt: int,
+def end_to_end_prediction_accuracy(num_hits: int,
+                                   num_false_positives: int,
+                                   num_gt: int,
                                    alpha: float = 0.5) -> float:
-    """EPA (ViP3D) = ``(hits - alpha * false_positives) / ground_truths``; ``nan`` when ``num_gt == 0``.
+    """EPA (ViP3D) = ``(hits - alpha * false_positives) / ground_truths``; ``nan`` when ``num_gt ==
+    0``.
 
     Not clipped: with many false positives it is negative.
     """
