@@ -1,1 +1,3 @@
+from .coop_pnp_detector import CoopPnPDetector
 
+__all__ = ['CoopPnPDetector']

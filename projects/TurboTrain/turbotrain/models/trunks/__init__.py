@@ -1,1 +1,3 @@
+from .coop_trunk import CoopTrunk
 
+__all__ = ['CoopTrunk']

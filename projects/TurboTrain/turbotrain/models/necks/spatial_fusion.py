@@ -1,0 +1,68 @@
+"""Spatial (cross-agent) fusion of per-agent BEV maps in the ego frame at t0, per cell."""
+from typing import Tuple
+
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmdet3d.registry import MODELS
+from .masked_attention import masked_cell_attention
+
+
+@MODELS.register_module()
+class AgentAttentionFusion(BaseModule):
+    """Per-cell, agent-type-aware attention of the ego over all agents that see the cell.
+
+    For each ego cell: keys/values are the agents' (temporally fused) features plus a learned embedding of the
+    agent's type (vehicle / infrastructure), so the attention can weigh a roadside LiDAR differently from a car;
+    the query is the ego's own feature (agent index 0) where the ego sees the cell, otherwise the mean of the agents
+    that do. Output ``= query + W_o · attention``. Absent agents (padding) and cells outside an agent's view get zero
+    weight; cells seen by nobody are zero.
+
+    Args:
+        channels (int): feature channels ``C``.
+        num_agent_types (int): number of agent types (contract: 0 = vehicle, 1 = infrastructure).
+        num_heads (int): attention heads.
+    """
+
+    def __init__(self, channels: int, num_agent_types: int = 2, num_heads: int = 1,
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        assert channels % num_heads == 0
+        self.num_heads = num_heads
+        self.type_embedding = nn.Embedding(num_agent_types, channels)
+        nn.init.normal_(self.type_embedding.weight, std=0.02)
+        self.query_proj = nn.Linear(channels, channels)
+        self.key_proj = nn.Linear(channels, channels)
+        self.value_proj = nn.Linear(channels, channels)
+        self.out_proj = nn.Linear(channels, channels)
+
+    def forward(self, features: Tensor, valid: Tensor, agent_types: Tensor) -> Tuple[Tensor, Tensor]:
+        """Fuse agents.
+
+        Args:
+            features (Tensor): ``(B, A, C, H, W)`` per-agent maps in the ego frame at t0 (agent 0 = ego).
+            valid (Tensor): ``(B, A, H, W)`` bool, True where the agent contributes at the cell (False everywhere
+                for padded / absent agents).
+            agent_types (Tensor): ``(B, A)`` int64.
+
+        Returns:
+            tuple[Tensor, Tensor]: fused ``(B, C, H, W)`` (ego frame at t0) and ``valid`` ``(B, H, W)``.
+        """
+        batch, agents, channels, height, width = features.shape
+        cell_valid = valid.any(dim=1)  # (B, H, W)
+        fused = features.new_zeros(batch, height, width, channels)
+        if not bool(cell_valid.any()):
+            return fused.permute(0, 3, 1, 2), cell_valid
+        cell_index = cell_valid.nonzero(as_tuple=True)  # M cells seen by someone
+        per_cell = features.permute(0, 3, 4, 1, 2)[cell_index]  # (M, A, C)
+        key_mask = valid.permute(0, 2, 3, 1)[cell_index]  # (M, A)
+        weights = key_mask.to(per_cell.dtype)[..., None]
+        mean = (per_cell * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        ego_sees = key_mask[:, :1].to(per_cell.dtype)
+        query = ego_sees * per_cell[:, 0] + (1.0 - ego_sees) * mean  # (M, C)
+        typed = per_cell + self.type_embedding(agent_types)[cell_index[0]]  # (M, A, C)
+        attended = masked_cell_attention(
+            self.query_proj(query), self.key_proj(typed), self.value_proj(typed), key_mask,
+            self.num_heads)
+        fused = fused.index_put(cell_index, query + self.out_proj(attended))
+        return fused.permute(0, 3, 1, 2), cell_valid

@@ -1,0 +1,79 @@
+"""Temporal fusion of one agent's history of BEV maps, per ego cell."""
+from typing import Tuple
+
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmdet3d.registry import MODELS
+from .masked_attention import masked_cell_attention
+
+
+@MODELS.register_module()
+class TemporalAttentionFusion(BaseModule):
+    """Per-cell attention over an agent's history frames, with a learned time (frame-age) embedding.
+
+    Input maps are already warped into the ego frame at t0, so one cell of every frame describes the same place.
+    For each cell, the frames where the agent saw that place are the keys/values (each tagged with the embedding of
+    its age ``T-1-t``), the query is their masked mean, and the output is ``mean + W_o · attention``.
+
+    Why attention rather than stacking frames into a convolution or running a ConvGRU:
+
+    * the number of valid frames varies per agent and per cell (missing frames, partial overlap after warping);
+      attention with a key mask ignores a missing frame *exactly* (zero weight), whereas a conv over a zero-filled
+      stack sees "empty" as data and a recurrent cell must special-case gaps;
+    * it is order-aware through the age embedding yet does not assume a fixed history length (any ``T ≤
+      max_history`` works, including ``T = 1``);
+    * it is cheap: ``O(T·C²)`` per cell with 1×1 projections, computed only on cells seen at least once.
+
+    Args:
+        channels (int): feature channels ``C``.
+        max_history (int): largest number of history frames ``T`` accepted (size of the age embedding).
+        num_heads (int): attention heads (``C`` divisible by it).
+    """
+
+    def __init__(self, channels: int, max_history: int = 3, num_heads: int = 1,
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        assert channels % num_heads == 0
+        self.channels = channels
+        self.num_heads = num_heads
+        self.max_history = max_history
+        self.age_embedding = nn.Embedding(max_history, channels)
+        nn.init.normal_(self.age_embedding.weight, std=0.02)
+        self.query_proj = nn.Linear(channels, channels)
+        self.key_proj = nn.Linear(channels, channels)
+        self.value_proj = nn.Linear(channels, channels)
+        self.out_proj = nn.Linear(channels, channels)
+
+    def forward(self, features: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
+        """Fuse each agent's frames.
+
+        Args:
+            features (Tensor): ``(N, T, C, H, W)`` per-agent history, ego frame at t0, frame index 0 = oldest,
+                ``T-1`` = current. Values at invalid places are ignored.
+            valid (Tensor): ``(N, T, H, W)`` bool, True where frame t of the agent covers the cell.
+
+        Returns:
+            tuple[Tensor, Tensor]: fused ``(N, C, H, W)`` (ego frame at t0; zero where no frame is valid) and
+            ``valid`` ``(N, H, W)`` (any frame valid).
+        """
+        num, frames, channels, height, width = features.shape
+        assert frames <= self.max_history, f'{frames} history frames > max_history={self.max_history}'
+        cell_valid = valid.any(dim=1)  # (N, H, W)
+        fused = features.new_zeros(num, height, width, channels)
+        if num == 0 or not bool(cell_valid.any()):
+            return fused.permute(0, 3, 1, 2), cell_valid
+        cell_index = cell_valid.nonzero(as_tuple=True)  # M cells seen at least once
+        # (N, T, C, H, W) -> (M, T, C) at the valid cells.
+        per_cell = features.permute(0, 3, 4, 1, 2)[cell_index]
+        key_mask = valid.permute(0, 2, 3, 1)[cell_index]  # (M, T)
+        ages = torch.arange(frames - 1, -1, -1, device=features.device)
+        tagged = per_cell + self.age_embedding(ages)[None]  # (M, T, C)
+        weights = key_mask.to(tagged.dtype)[..., None]
+        mean = (tagged * weights).sum(1) / weights.sum(1).clamp(min=1.0)  # (M, C)
+        attended = masked_cell_attention(
+            self.query_proj(mean), self.key_proj(tagged), self.value_proj(tagged), key_mask,
+            self.num_heads)
+        fused = fused.index_put(cell_index, mean + self.out_proj(attended))
+        return fused.permute(0, 3, 1, 2), cell_valid
