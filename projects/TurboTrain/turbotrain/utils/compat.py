@@ -46,3 +46,26 @@ def patch_spconv_for_cpu(force: bool = False) -> List[str]:
 
 
 PATCHED_SPCONV_MODULES = patch_spconv_for_cpu()
+
+
+def load_local_checkpoint(filename: str, map_location=None):
+    """mmengine's local-file checkpoint loader with ``weights_only=False``.
+
+    mmengine 0.10.7 was written for torch < 2.6, whose ``torch.load`` unpickled everything; from 2.6 on the default
+    is ``weights_only=True``, which rejects the message-hub state (``HistoryBuffer``, numpy scalars) that every
+    mmengine checkpoint carries, so ``--resume`` fails. Checkpoints are files the user trained or chose to load,
+    so they are trusted exactly as mmengine intended; only local paths go through here.
+    """
+    import os.path as osp
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return torch.load(filename, map_location=map_location, weights_only=False)
+
+
+def register_trusted_checkpoint_loader() -> None:
+    """Make mmengine's ``CheckpointLoader`` use :func:`load_local_checkpoint` for local paths."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', force=True)(load_local_checkpoint)
+
+
+register_trusted_checkpoint_loader()

@@ -24,7 +24,8 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
     wrapper_cfg = cfg.get('model_wrapper_cfg') or dict(
         broadcast_buffers=False, find_unused_parameters=cfg.get('find_unused_parameters', False))
     if wrapper_cfg.get('type', 'MMDistributedDataParallel') == 'MMDistributedDataParallel':
-        wrapper_cfg['type'] = 'DeviceAgnosticDDP'
+        # Scoped name: the Runner looks wrappers up on mmengine's root registry, which ignores the default scope.
+        wrapper_cfg['type'] = 'mmdet3d.DeviceAgnosticDDP'
     cfg.model_wrapper_cfg = wrapper_cfg
     if torch.cuda.is_available():
         return
