@@ -1,1 +1,6 @@
 from . import transforms  # noqa: F401
+from .converters import convert_v2xpnp
+from .lidar_io import LidarReadError, read_lidar
+from .v2xpnp_dataset import V2XPnPSeqDataset
+
+__all__ = ['V2XPnPSeqDataset', 'convert_v2xpnp', 'read_lidar', 'LidarReadError']
