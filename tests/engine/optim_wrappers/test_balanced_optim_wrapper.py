@@ -202,25 +202,46 @@ def test_missing_shared_module_is_reported():
         wrapper.register_model(model)
 
 
-def test_runner_builds_wrapper_from_mmdet3d_scope(tmp_path):
-    """The config path: default_scope='mmdet3d', type='BalancedOptimWrapper', logs reach the Runner's hub."""
+def _runner(work_dir, max_iters, strategy, seed=0, **kwargs):
     from mmengine.runner import Runner
     from torch.utils.data import DataLoader
     samples = []
-    for batch in make_batches(2, 4):
-        samples += [{k: v[i].float() for k, v in batch.items()} for i in range(4)]
-    runner = Runner(
-        model=ToyMultiTaskModel(),
-        work_dir=str(tmp_path),
-        train_dataloader=DataLoader(samples, batch_size=4),
-        train_cfg=dict(by_epoch=False, max_iters=4, val_interval=100),
-        optim_wrapper=dict(type='BalancedOptimWrapper', optimizer=dict(type='SGD', lr=0.01),
-                           strategy=dict(type='turbotrain', interval=2), clip_grad=dict(max_norm=10.)),
+    for batch in make_batches(max(max_iters, 4), 4):
+        samples += [{k: v[i] for k, v in batch.items()} for i in range(4)]
+    return Runner(
+        model=make_model(seed),
+        work_dir=str(work_dir),
+        train_dataloader=DataLoader(samples, batch_size=4, shuffle=False),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters, val_interval=1000),
+        optim_wrapper=dict(type='BalancedOptimWrapper', optimizer=dict(type='AdamW', lr=0.01),
+                           strategy=strategy, clip_grad=dict(max_norm=10.)),
         default_scope='mmdet3d',
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1), checkpoint=None),
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
+                           checkpoint=dict(type='CheckpointHook', interval=3, by_epoch=False)),
         env_cfg=dict(dist_cfg=dict(backend='gloo')),
-        log_level='WARNING')
+        log_level='WARNING',
+        **kwargs)
+
+
+def test_runner_builds_wrapper_from_mmdet3d_scope(tmp_path):
+    """The config path: default_scope='mmdet3d', type='BalancedOptimWrapper', logs reach the Runner's hub."""
+    runner = _runner(tmp_path, 4, dict(type='turbotrain', interval=2))
     runner.train()
-    assert type(runner.optim_wrapper).__name__ == 'BalancedOptimWrapper'
+    assert type(runner.optim_wrapper) is BalancedOptimWrapper
     assert runner.optim_wrapper._num_updates == 4
     assert 'train/balance/cos' in runner.message_hub.log_scalars
+
+
+@pytest.mark.parametrize('strategy', [dict(type='turbotrain', interval=2), dict(type='famo')])
+def test_runner_resume_continues_identically(tmp_path, strategy):
+    """``--resume``: 6 iterations straight == 3, checkpoint, new Runner with resume=True, 3 more."""
+    straight = _runner(tmp_path / 'straight', 6, copy.deepcopy(strategy))
+    straight.train()
+    _runner(tmp_path / 'first', 3, copy.deepcopy(strategy)).train()
+    # another init: only a real resume (model, optimizer, wrapper state, iteration) can match
+    resumed = _runner(tmp_path / 'first', 6, copy.deepcopy(strategy), seed=1, resume=True,
+                      load_from=str(tmp_path / 'first' / 'iter_3.pth'))
+    resumed.train()
+    assert resumed.iter == 6 and resumed.optim_wrapper._num_updates == 6
+    assert torch.equal(flat_params(resumed.model), flat_params(straight.model))
+    assert resumed.optim_wrapper.state_dict()['balance'] == straight.optim_wrapper.state_dict()['balance']

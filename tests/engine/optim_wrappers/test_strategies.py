@@ -182,3 +182,12 @@ def test_state_round_trip():
 def test_gradient_stats_zero_gradient():
     stats = gradient_stats(_gram((1., 0.), (0., 0.))[0])
     assert stats['cos'] == 0.0 and math.isinf(stats['norm_ratio'])
+
+
+@pytest.mark.parametrize('name', ['sum', 'pcgrad', 'imtl_g', 'turbotrain'])
+def test_single_task_is_plain_gradient(name):
+    """One task (e.g. ``recon`` in pretraining): every strategy returns the task's own gradient."""
+    combined, _ = _combined(_strategy(dict(type=name), tasks=('recon', )), [(3., -4.)])
+    assert torch.allclose(combined, torch.tensor([3., -4.], dtype=torch.float64))
+    famo = _strategy(dict(type='famo'), tasks=('recon', ))
+    assert famo.loss_weights(torch.tensor([0.7], dtype=torch.float64), True) == pytest.approx([1.0])

@@ -1,0 +1,218 @@
+"""Gradient-balancing strategies side by side: time per training iteration relative to ``sum`` (and, with
+``--accuracy``, the validation metrics after the same training budget).
+
+Timing: one model, one fixed set of pre-loaded batches (data loading is not timed), one ``BalancedOptimWrapper`` per
+strategy. The strategies run round-robin, ``--round`` iterations each per round, so slow drifts of the machine hit
+them alike; ``--round`` defaults to the TurboTrain ``interval`` so every round holds exactly one conflict-suppressing
+update. Reported: mean and median ms per iteration over all rounds after the warm-up, and mean / mean(sum).
+
+    # toy trunk + two heads (no config needed)
+    python tools/benchmarks/benchmark_balancing.py --threads 2
+    # a real fine-tuning config: its model, its train dataloader, its optim_wrapper with `strategy` swapped
+    python tools/benchmarks/benchmark_balancing.py projects/TurboTrain/configs/<finetune>.py --rounds 5
+    # accuracy after the same budget (trains one run per strategy, then validates)
+    python tools/benchmarks/benchmark_balancing.py CONFIG --accuracy --max-iters 2000
+"""
+import argparse
+import copy
+import os.path as osp
+import statistics
+import sys
+import time
+from collections import OrderedDict
+from typing import Dict, List, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # repo root
+
+DEFAULT_METHODS = ('sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain')
+
+
+def strategy_cfg(method: str, interval: int) -> dict:
+    """The ``strategy`` config of ``method`` (TurboTrain with the requested interval)."""
+    if method == 'turbotrain':
+        return dict(type='turbotrain', interval=interval)
+    return dict(type=method)
+
+
+# ------------------------------------------------------------------------------------------------------ toy model
+def build_toy(batch_size: int, channels: int, size: int, device: torch.device):
+    """A BEV-like conv trunk (shared) with a detection and a prediction head, and ``num`` fixed batches."""
+    from mmengine.model import BaseModel
+
+    class ToyBEVModel(BaseModel):
+
+        def __init__(self) -> None:
+            super().__init__()
+            layers, in_ch = [], 4
+            for _ in range(4):
+                layers += [nn.Conv2d(in_ch, channels, 3, padding=1), nn.BatchNorm2d(channels), nn.ReLU()]
+                in_ch = channels
+            self.trunk = nn.Sequential(*layers)
+            self.det_head = nn.Conv2d(channels, 8, 1)
+            self.pred_head = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(),
+                                           nn.Conv2d(channels, 12, 1))
+
+        def forward(self, inputs, det_target, pred_target, mode='loss'):
+            bev = self.trunk(inputs)
+            return {'det.loss': F.mse_loss(self.det_head(bev), det_target),
+                    'pred.loss': F.smooth_l1_loss(self.pred_head(bev), pred_target)}
+
+        def parse_losses(self, losses):
+            loss, log_vars = super().parse_losses(losses)
+            loss.task_losses = OrderedDict(det=losses['det.loss'], pred=losses['pred.loss'])
+            return loss, log_vars
+
+    torch.manual_seed(0)
+    model = ToyBEVModel().to(device)
+    batches = []
+    for _ in range(4):
+        inputs = torch.randn(batch_size, 4, size, size, device=device)
+        batches.append(dict(inputs=inputs, det_target=torch.randn(batch_size, 8, size, size, device=device),
+                            pred_target=torch.randn(batch_size, 12, size, size, device=device)))
+    return model, batches
+
+
+def toy_wrappers(model: nn.Module, methods, interval: int) -> Dict[str, object]:
+    from projects.TurboTrain.turbotrain.engine.optim_wrappers import BalancedOptimWrapper
+    return {m: BalancedOptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-4),
+                                    strategy=strategy_cfg(m, interval)) for m in methods}
+
+
+# ---------------------------------------------------------------------------------------------------- config model
+def build_from_config(config: str, methods, interval: int, num_batches: int, work_dir: str):
+    """The config's model and ``num_batches`` train batches, and one optimizer wrapper per method."""
+    from mmengine.runner import Runner
+    from tools._cli import load_config
+    cfg = load_config(config)
+    cfg.work_dir = work_dir
+    cfg.launcher = 'none'
+    runner = Runner.from_cfg(cfg)
+    loader = runner.build_dataloader(cfg.train_dataloader)
+    batches = []
+    for batch in loader:
+        batches.append(batch)
+        if len(batches) == num_batches:
+            break
+    wrappers = {}
+    for method in methods:
+        wrapper_cfg = copy.deepcopy(cfg.optim_wrapper)
+        if wrapper_cfg.get('type', 'OptimWrapper') != 'BalancedOptimWrapper':
+            wrapper_cfg['type'] = 'BalancedOptimWrapper'
+        wrapper_cfg['strategy'] = strategy_cfg(method, interval)
+        wrappers[method] = runner.build_optim_wrapper(wrapper_cfg)
+    return runner.model, batches, wrappers
+
+
+# ---------------------------------------------------------------------------------------------------------- timing
+def time_side_by_side(model: nn.Module, batches: List, wrappers: Dict[str, object], rounds: int, per_round: int,
+                      warmup_rounds: int, device: torch.device) -> Dict[str, List[float]]:
+    """Seconds per iteration for every method, round-robin (warm-up rounds discarded)."""
+    model.train()
+    times: Dict[str, List[float]] = {m: [] for m in wrappers}
+    step = 0
+    for round_index in range(warmup_rounds + rounds):
+        for method, wrapper in wrappers.items():
+            for _ in range(per_round):
+                batch = batches[step % len(batches)]
+                step += 1
+                if device.type == 'cuda':
+                    torch.cuda.synchronize(device)
+                start = time.perf_counter()
+                model.train_step(batch, wrapper)
+                if device.type == 'cuda':
+                    torch.cuda.synchronize(device)
+                if round_index >= warmup_rounds:
+                    times[method].append(time.perf_counter() - start)
+    return times
+
+
+def report_timing(times: Dict[str, List[float]]) -> List[Tuple[str, float, float, float]]:
+    reference = statistics.mean(times['sum']) if 'sum' in times else None
+    rows = []
+    print(f'{"method":<12}{"mean ms/it":>12}{"median ms/it":>14}{"× sum":>8}')
+    for method, values in times.items():
+        mean = statistics.mean(values)
+        ratio = mean / reference if reference else float('nan')
+        rows.append((method, mean * 1e3, statistics.median(values) * 1e3, ratio))
+        print(f'{method:<12}{mean * 1e3:>12.2f}{statistics.median(values) * 1e3:>14.2f}{ratio:>8.3f}')
+    return rows
+
+
+# -------------------------------------------------------------------------------------------------------- accuracy
+def accuracy_after_budget(config: str, methods, interval: int, max_iters: int, work_dir: str) -> None:
+    """Train one run per method for the same number of iterations, validate, print the metrics side by side.
+
+    Needs a config with ``val_dataloader``/``val_evaluator``; the budget replaces ``train_cfg`` with an
+    iteration-based loop of ``max_iters`` (the learning-rate schedule of the config is kept as written).
+    """
+    from mmengine.runner import Runner
+    from tools._cli import load_config
+    results = {}
+    for method in methods:
+        cfg = load_config(config)
+        cfg.work_dir = osp.join(work_dir, method)
+        cfg.launcher = 'none'
+        cfg.optim_wrapper['type'] = 'BalancedOptimWrapper'
+        cfg.optim_wrapper['strategy'] = strategy_cfg(method, interval)
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        results[method] = runner.val_loop.run() if runner.val_loop is not None else {}
+    keys = sorted({k for metrics in results.values() for k in metrics})
+    print(f'{"method":<12}' + ''.join(f'{k[-14:]:>16}' for k in keys))
+    for method, metrics in results.items():
+        print(f'{method:<12}' + ''.join(f'{float(metrics.get(k, float("nan"))):>16.4f}' for k in keys))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Time (and compare) gradient-balancing strategies')
+    parser.add_argument('config', nargs='?', help='fine-tuning config; without it a toy model is used')
+    parser.add_argument('--methods', nargs='+', default=list(DEFAULT_METHODS))
+    parser.add_argument('--interval', type=int, default=10, help='TurboTrain interval')
+    parser.add_argument('--rounds', type=int, default=5, help='timed rounds')
+    parser.add_argument('--warmup-rounds', type=int, default=1)
+    parser.add_argument('--round', dest='per_round', type=int, default=None,
+                        help='iterations per method per round (default: --interval)')
+    parser.add_argument('--num-batches', type=int, default=4, help='pre-loaded batches (config mode)')
+    parser.add_argument('--toy-batch', type=int, default=4)
+    parser.add_argument('--toy-channels', type=int, default=32)
+    parser.add_argument('--toy-size', type=int, default=48, help='toy BEV grid side')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--work-dir', default='./work_dirs/benchmark_balancing')
+    parser.add_argument('--accuracy', action='store_true', help='also train/validate each method (config mode)')
+    parser.add_argument('--max-iters', type=int, default=1000, help='training budget per method for --accuracy')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    import projects.TurboTrain.turbotrain  # noqa: F401  (registers the wrapper and strategies)
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    per_round = args.per_round or args.interval
+    if 'sum' not in args.methods:
+        args.methods = ['sum'] + list(args.methods)
+    if args.config:
+        model, batches, wrappers = build_from_config(args.config, args.methods, args.interval, args.num_batches,
+                                                     args.work_dir)
+        device = next(model.parameters()).device
+    else:
+        model, batches = build_toy(args.toy_batch, args.toy_channels, args.toy_size, device)
+        wrappers = toy_wrappers(model, args.methods, args.interval)
+    print(f'device={device} threads={torch.get_num_threads()} rounds={args.rounds} × {per_round} it/method, '
+          f'TurboTrain interval={args.interval}')
+    times = time_side_by_side(model, batches, wrappers, args.rounds, per_round, args.warmup_rounds, device)
+    report_timing(times)
+    if args.accuracy:
+        if not args.config:
+            sys.exit('error: --accuracy needs a config')
+        accuracy_after_budget(args.config, args.methods, args.interval, args.max_iters, args.work_dir)
+
+
+if __name__ == '__main__':
+    main()
