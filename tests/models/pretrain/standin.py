@@ -62,7 +62,8 @@ class StandInFineTune(BaseModel):
         self.head = nn.Conv2d(head_channels, 2, 1)
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
-        return self.head(self.trunk(inputs)['bev'])
+        out = self.head(self.trunk(inputs)['bev'])
+        return dict(loss=out.square().mean()) if mode == 'loss' else out
 
 
 def rotation_z(yaw: float, translation=(0.0, 0.0, 0.0)) -> Tensor:

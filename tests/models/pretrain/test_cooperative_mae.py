@@ -1,4 +1,5 @@
 """CoopMAE with the stand-in trunk: losses, encoder never sees masked points, labels never read."""
+import pytest
 import torch
 from mmengine.structures import InstanceData
 
@@ -106,10 +107,9 @@ def test_pretraining_never_reads_labels():
 
 def test_metric_aggregates_counts():
     metric = ReconstructionMetric()
-    metric.process({}, [dict(recon_metrics=dict(chamfer_sum=1.0, num_cells=2, tp=3, fp=1, fn=1, masked_tp=1,
-                                                 num_masked_cells=2)),
-                        dict(recon_metrics=dict(chamfer_sum=2.0, num_cells=1, tp=1, fp=3, fn=0, masked_tp=1,
-                                                num_masked_cells=1))])
+    first = dict(chamfer_sum=1.0, num_cells=2, tp=3, fp=1, fn=1, masked_tp=1, num_masked_cells=2)
+    second = dict(chamfer_sum=2.0, num_cells=1, tp=1, fp=3, fn=0, masked_tp=1, num_masked_cells=1)
+    metric.process({}, [dict(recon_metrics=first), dict(recon_metrics=second)])
     out = metric.compute_metrics(metric.results)
     assert out['chamfer'] == 1.0  # 3 / 3
     assert out['occ_precision'] == 0.5  # 4 / 8
@@ -125,3 +125,34 @@ def test_train_step_parse_losses_attaches_task_losses():
     assert 'recon.loss_chamfer' in log_vars and 'loss' in log_vars
     loss, _ = model.parse_losses(model.loss(synthetic_inputs()))
     assert set(loss.task_losses) == {'recon'}
+
+
+def test_predict_outputs_feed_the_evaluator():
+    from mmengine.evaluator import Evaluator
+    model = build()
+    model.eval()
+    outputs = model.predict(synthetic_inputs())
+    evaluator = Evaluator(dict(type='ReconstructionMetric'))
+    evaluator.process(outputs)
+    results = evaluator.evaluate(2)
+    expected = model.reconstruction_counts(model.reconstruct(synthetic_inputs(),
+                                                             generator=torch.Generator().manual_seed(0)))
+    cells = sum(c['num_cells'] for c in expected)
+    assert results['recon/chamfer'] == pytest.approx(sum(c['chamfer_sum'] for c in expected) / cells)
+    assert set(results) >= {'recon/chamfer', 'recon/occ_precision', 'recon/occ_recall', 'recon/masked_recall'}
+
+
+def test_val_mask_ratio_is_used_for_evaluation_only():
+    cfg = mae_config(ratio=0.3)
+    cfg['val_mask_ratio'] = 0.7
+    model = MODELS.build(cfg)
+    model.eval()
+    inputs = synthetic_inputs()
+    with model.evaluation_masking():
+        assert model.masking.ratio == 0.7
+        mask = model.reconstruct(inputs, generator=torch.Generator().manual_seed(0)).mask
+    assert model.masking.ratio == 0.3
+    assert all(len(c) == int(0.7 * int(n) + 0.5) for c, n in zip(mask.masked_columns, mask.num_occupied))
+    outputs = model.predict(inputs)
+    assert model.masking.ratio == 0.3
+    assert sum(o.recon_metrics['num_masked_cells'] for o in outputs) > 0

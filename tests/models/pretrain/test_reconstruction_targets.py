@@ -51,8 +51,8 @@ def test_targets_cap_and_invalid_agent():
     # without a generator the first points in input order (ego first) are kept
     assert torch.allclose(capped.cell_points[0], torch.tensor([[-0.3, -0.3, 0.0], [-0.1, -0.2, 0.0]]), atol=1e-5)
     # with a generator: a subset of size 2 of the three points of cell (10, 10)
-    rand = ReconstructionTargetBuilder(RANGE, max_points_per_cell=2)(points, masked, poses, valid, (20, 20),
-                                                                      generator=torch.Generator().manual_seed(0))
+    builder = ReconstructionTargetBuilder(RANGE, max_points_per_cell=2)
+    rand = builder(points, masked, poses, valid, (20, 20), generator=torch.Generator().manual_seed(0))
     full = {(-0.3, -0.3, 0.0), (-0.1, -0.2, 0.0), (-0.3, -0.2, 0.5)}
     got = {tuple(round(v, 4) for v in p) for p in rand.cell_points[0].tolist()}
     assert len(got) == 2 and got <= full

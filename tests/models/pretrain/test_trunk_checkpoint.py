@@ -109,3 +109,37 @@ def test_full_pretraining_checkpoint_is_accepted(tmp_path):
                                  init_cfg=dict(type='PretrainedTrunk', checkpoint=path)))
     finetune.init_weights()
     assert torch.equal(finetune.trunk.fuse.weight, model.trunk.fuse.weight)
+
+
+def test_resume_overrides_the_pretrained_trunk(tmp_path):
+    """Runner order: init_weights (PretrainedTrunk) first, then resume; the resumed weights win."""
+    from mmengine.runner import Runner
+    from .standin import synthetic_inputs
+
+    pretrained = pretrained_mae()
+    trunk_path = str(tmp_path / 'trunk_pretrained.pth')
+    export_trunk_checkpoint(pretrained, trunk_path)
+
+    def runner(work_dir, **kwargs):
+        return Runner(
+            model=dict(type='StandInFineTune', trunk=dict(type='StandInTrunk'),
+                       init_cfg=dict(type='PretrainedTrunk', checkpoint=trunk_path)),
+            work_dir=str(work_dir),
+            train_dataloader=dict(dataset=[dict(inputs=synthetic_inputs())] * 2, batch_size=1, num_workers=0,
+                                  sampler=dict(type='DefaultSampler', shuffle=False),
+                                  collate_fn=lambda samples: samples[0]),
+            train_cfg=dict(by_epoch=False, max_iters=2),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.5)),
+            default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False)),
+            default_scope='mmdet3d', log_level='WARNING', **kwargs)
+
+    first = runner(tmp_path / 'first')
+    first.train()
+    trained = {k: v.clone() for k, v in first.model.state_dict().items()}
+    assert not torch.equal(trained['trunk.fuse.weight'], pretrained.state_dict()['trunk.fuse.weight'])
+
+    resumed = runner(tmp_path / 'second', resume=True, load_from=str(tmp_path / 'first' / 'iter_2.pth'))
+    resumed.train()  # max_iters already reached: only init + resume run
+    assert resumed.iter == 2
+    for key, value in trained.items():
+        assert torch.equal(resumed.model.state_dict()[key], value), key

@@ -180,7 +180,8 @@ class MAEPretrainHook(Hook):
                     break
                 data = model.data_preprocessor(data_batch, False)
                 generator = torch.Generator().manual_seed(self.val_seed + i)
-                result = model.reconstruct(data['inputs'], generator=generator)
+                with model.evaluation_masking():
+                    result = model.reconstruct(data['inputs'], generator=generator)
                 counts.extend(model.reconstruction_counts(result))
                 if draw and i == 0:
                     self._draw(runner, model, result, step)
@@ -225,15 +226,16 @@ class MAEPretrainHook(Hook):
         x_min, y_min, _, x_max, y_max, _ = model.target_builder.point_cloud_range
         fig, axes = plt.subplots(1, 3, figsize=(18, 6 * (y_max - y_min) / (x_max - x_min) + 0.8))
         panels = [
-            ('input: current frame, all agents', [(points, 'k')]),
-            (f'masked (red, ratio {model.masking.ratio:.2f}) / kept (grey)',
-             [(points[~masked], '0.6'), (points[masked], 'tab:red')]),
-            ('reconstructed in masked cells (blue) / kept (grey)', [(points[~masked], '0.6'), (recon, 'tab:blue')]),
+            ('input: current frame, all agents', [(points, 'k', 0.5)]),
+            (f'masked (red, {int(masked.sum())} points) / kept (grey, {int((~masked).sum())})',
+             [(points[~masked], '0.6', 0.5), (points[masked], 'tab:red', 0.5)]),
+            (f'reconstructed in {int(in_sample.sum())} masked cells (blue) / kept (grey)',
+             [(points[~masked], '0.6', 0.5), (recon, 'tab:blue', 1.5)]),
         ]
         for ax, (title, layers) in zip(axes, panels):
-            for xyz, colour in layers:
+            for xyz, colour, size in layers:
                 xyz = subset(xyz)
-                ax.scatter(xyz[:, 0], xyz[:, 1], s=2.0 if len(xyz) < 5000 else 0.3, c=colour, linewidths=0)
+                ax.scatter(xyz[:, 0], xyz[:, 1], s=size, c=colour, linewidths=0)
             ax.set_title(title, fontsize=9)
             ax.set_xlim(x_min, x_max)
             ax.set_ylim(y_min, y_max)
@@ -242,9 +244,10 @@ class MAEPretrainHook(Hook):
         axes[0].set_ylabel('y (m)')
         out_dir = osp.join(runner.work_dir, self.vis_dir)
         os.makedirs(out_dir, exist_ok=True)
-        fig.suptitle(f'iter {step}', fontsize=10)
+        ratio = model.masking.ratio if getattr(model, 'val_mask_ratio', None) is None else model.val_mask_ratio
+        fig.suptitle(f'iter {step}, mask ratio {ratio:.2f} (ego frame at t0)', fontsize=10)
         fig.tight_layout()
-        fig.savefig(osp.join(out_dir, f'iter_{step:07d}.png'), dpi=100)
+        fig.savefig(osp.join(out_dir, f'iter_{step:07d}.png'), dpi=120)
         plt.close(fig)
 
     @master_only

@@ -12,8 +12,9 @@ Data flow for a batch (frames as in docs/contract.md)::
 
 The model never reads labels: ``data_samples`` are only used for their ``metainfo`` in ``predict``.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
 from mmengine.dist import get_rank
@@ -56,14 +57,17 @@ class CoopMAE(BaseModel):
         trunk: config of the trunk, identical to the fine-tuning detector's ``trunk`` (so ``trunk.*`` keys match).
             Called as ``trunk(inputs) -> dict(bev=(B, C, Hb, Wb))``.
         recon_head: config of :class:`BEVReconstructionHead`.
-        masking: config of :class:`BEVColumnMasking` (``TASK_UTILS``). A given ``seed`` is offset by the
-            distributed rank so that ranks draw different masks.
+        masking: config of :class:`BEVColumnMasking` (``TASK_UTILS``). Its ``seed`` (drawn from torch's global
+            RNG when None) is offset by the distributed rank so that ranks draw different masks. The generator
+            state is not checkpointed: a resumed run draws other (equally random) masks.
         target_builder: config of :class:`ReconstructionTargetBuilder`; defaults to the masking's
             ``point_cloud_range`` and 64 points per cell.
         loss_chamfer: config of :class:`ChamferLoss`.
         loss_occupancy: config of :class:`OccupancyLoss`.
         occupancy_threshold: probability above which a cell counts as predicted occupied (metrics only).
         val_seed: seed of the masks drawn in ``predict`` (the same batch always gets the same masks).
+        val_mask_ratio: mask ratio used in ``predict`` and by ``MAEPretrainHook`` checks, so that quality numbers
+            stay comparable while a schedule changes the training ratio; None uses the current ratio.
         data_preprocessor: config of the data preprocessor (``CoopDataPreprocessor``).
         init_cfg: mmengine init config.
     """
@@ -77,14 +81,16 @@ class CoopMAE(BaseModel):
                  loss_occupancy: dict = dict(type='OccupancyLoss', loss_weight=1.0),
                  occupancy_threshold: float = 0.5,
                  val_seed: int = 0,
+                 val_mask_ratio: Optional[float] = None,
                  data_preprocessor: Optional[Union[dict, torch.nn.Module]] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.trunk = MODELS.build(trunk)
         self.recon_head = MODELS.build(recon_head)
         masking = dict(masking)
-        if masking.get('seed') is not None:
-            masking['seed'] = int(masking['seed']) + get_rank()
+        if masking.get('seed') is None:  # from the global RNG, which mmengine seeds from `randomness`
+            masking['seed'] = int(torch.randint(0, 2**30, (1, )).item())
+        masking['seed'] = int(masking['seed']) + get_rank()  # ranks draw different masks
         self.masking = TASK_UTILS.build(masking)
         if target_builder is None:
             target_builder = dict(type='ReconstructionTargetBuilder',
@@ -94,6 +100,7 @@ class CoopMAE(BaseModel):
         self.loss_occupancy = MODELS.build(loss_occupancy)
         self.occupancy_threshold = float(occupancy_threshold)
         self.val_seed = int(val_seed)
+        self.val_mask_ratio = None if val_mask_ratio is None else float(val_mask_ratio)
         self._warned_column_size = False
 
     # ------------------------------------------------------------------ core
@@ -139,6 +146,17 @@ class CoopMAE(BaseModel):
                       'the masking unit is meant to be pillar size × encoder output stride.',
                       logger='current', level=30)
 
+    @contextmanager
+    def evaluation_masking(self) -> Iterator[None]:
+        """Within this context the masking uses ``val_mask_ratio`` (when set); the training ratio is restored."""
+        train_ratio = self.masking.ratio
+        if self.val_mask_ratio is not None:
+            self.masking.ratio = self.val_mask_ratio
+        try:
+            yield
+        finally:
+            self.masking.ratio = train_ratio
+
     # ------------------------------------------------------------------ modes
     def forward(self, inputs: dict, data_samples: Optional[List[Det3DDataSample]] = None,
                 mode: str = 'tensor') -> Union[Dict[str, Tensor], List[Det3DDataSample]]:
@@ -170,7 +188,8 @@ class CoopMAE(BaseModel):
     @torch.no_grad()
     def predict(self, inputs: dict, data_samples: Optional[List[Det3DDataSample]] = None,
                 generator: Optional[torch.Generator] = None) -> List[Det3DDataSample]:
-        """Reconstruction quality per sample, with deterministic masks (``val_seed``); labels are never read.
+        """Reconstruction quality per sample, with deterministic masks (``val_seed``, ``val_mask_ratio``); labels
+        are never read.
 
         Returns:
             B data samples carrying only the input ``metainfo`` and ``recon_metrics`` = dict(chamfer_sum,
@@ -178,7 +197,8 @@ class CoopMAE(BaseModel):
         """
         if generator is None:
             generator = torch.Generator().manual_seed(self.val_seed)
-        result = self.reconstruct(inputs, generator=generator)
+        with self.evaluation_masking():
+            result = self.reconstruct(inputs, generator=generator)
         metrics = self.reconstruction_counts(result)
         outputs = []
         for b, counts in enumerate(metrics):
