@@ -166,3 +166,23 @@ def test_cli_tiny(tmp_path):
     np.testing.assert_array_equal(
         np.fromfile(path, '<f4').reshape(-1, 4),
         scenario.scan(2, 1).points)
+
+
+def test_fast_yaml_writer_matches_pyyaml():
+    import yaml
+
+    from projects.TurboTrain.turbotrain.datasets.synthetic.writer import dump_yaml
+    scenario = SyntheticScenario(seed=0, index=1, num_frames=2, preset='tiny')
+    for agent_id in scenario.agent_ids:
+        content = scenario.agent_yaml(agent_id, 1)
+        assert dump_yaml(content) == yaml.safe_dump(content, default_flow_style=False)
+    extra = {
+        'note': "not a frame: skip; it's",
+        'k': [[1.0, -2e-07], [3.5e+20, 0.0]],
+        'e': {},
+        'n': -3,
+        'x': 1e-05,
+        'flag': True,
+        'word': 'yes'
+    }
+    assert yaml.safe_load(dump_yaml(extra)) == extra

@@ -87,12 +87,15 @@ PRESETS: Dict[str, GeneratorPreset] = {
 class FrameGroundTruth:
     """What the generator knows about one frame (world frame, metres, radians unless stated).
 
-    Attributes: frame_idx: 0-based frame index (file name ``f'{frame_idx + 1:06d}'``). boxes_world:
-        {obj_id: (7,) ``[cx, cy, cz, l, w, h, yaw]``} every object that exists at this frame.
-        obj_types: {obj_id: obj_type}. agent_poses: {agent_id: (6,) ``[x, y, z, roll, yaw, pitch]``
-        (m, deg)} LiDAR poses as written to yaml. annotated: {agent_id: sorted obj ids listed in
-        that agent's yaml}. scans: {agent_id: LidarScan} points (sensor frame) exactly as written,
-        and per-point labels
+    Attributes:
+        frame_idx: 0-based frame index (file name ``f'{frame_idx + 1:06d}'``).
+        boxes_world: {obj_id: (7,) ``[cx, cy, cz, l, w, h, yaw]``} every object that exists at this
+            frame.
+        obj_types: {obj_id: obj_type}.
+        agent_poses: {agent_id: (6,) ``[x, y, z, roll, yaw, pitch]`` (m, deg)} LiDAR poses as
+            written to yaml.
+        annotated: {agent_id: sorted obj ids listed in that agent's yaml}.
+        scans: {agent_id: LidarScan} points (sensor frame) exactly as written, and per-point labels
             (object id, ``GROUND_LABEL`` = -1 or ``STATIC_LABEL`` = -2).
         point_counts: {agent_id: {obj_id: number of returns on that object}} (objects with 0 returns
             omitted).
@@ -128,12 +131,14 @@ def _resolve_preset(preset: Union[str, GeneratorPreset]) -> GeneratorPreset:
 
 
 class SyntheticScenario:
-    """One scenario: layout, object tracks, four agents (ids 1, 2 drive; -1, -2 are fixed) and their
-    sweeps.
+    """One scenario: layout, object tracks, four agents (1, 2 drive; -1, -2 are fixed), sweeps.
 
-    Args: seed: dataset seed. index: scenario index in the dataset (even = intersection, odd =
-        corridor). num_frames: frames at 10 Hz. preset: a :data:`PRESETS` name or a
-        :class:`GeneratorPreset`. kind: override the layout kind ('intersection' or 'corridor').
+    Args:
+        seed: dataset seed.
+        index: scenario index in the dataset (even = intersection, odd = corridor).
+        num_frames: frames at 10 Hz.
+        preset: a :data:`PRESETS` name or a :class:`GeneratorPreset`.
+        kind: override the layout kind ('intersection' or 'corridor').
     """
 
     def __init__(self,

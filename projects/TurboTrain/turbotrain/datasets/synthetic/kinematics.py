@@ -22,13 +22,17 @@ FRAME_DT = 0.1  # s, 10 Hz
 class MotionPlan:
     """How an object moves along its path.
 
-    Attributes: s0: arclength (m) at frame 0; negative means the object enters the path later. v0:
-        speed (m/s) at frame 0. desired_speeds: ``[(t_start_s, v_mps), ...]`` piecewise-constant
-        desired speed, sorted by time. stop_s: arclength (m) where the object must stand still until
-        ``release_time``; ``None`` = no stop. release_time: time (s) after which the stop no longer
-        applies; ``None`` = never within the scenario. max_accel / max_decel: longitudinal limits
-        (m/s², positive numbers). lateral_accel: curve speed limit, v² · |curvature| <=
-        lateral_accel (m/s²).
+    Attributes:
+        s0: arclength (m) at frame 0; negative means the object enters the path later.
+        v0: speed (m/s) at frame 0.
+        desired_speeds: ``[(t_start_s, v_mps), ...]`` piecewise-constant desired speed, sorted by
+            time.
+        stop_s: arclength (m) where the object must stand still until ``release_time``; ``None`` =
+            no stop.
+        release_time: time (s) after which the stop no longer applies; ``None`` = never within the
+            scenario.
+        max_accel / max_decel: longitudinal limits (m/s², positive numbers).
+        lateral_accel: curve speed limit, v² · |curvature| <= lateral_accel (m/s²).
     """
 
     s0: float
@@ -93,10 +97,13 @@ def simulate_motion(path: Path,
 class ObjectTrack:
     """One object over a scenario (world frame).
 
-    Attributes: obj_id: stable integer id (shared by every agent's annotation). obj_type: V2X-Real
-        class string ('Car', 'Van', 'Truck', 'Bus', 'Pedestrian', 'BicycleRider'). size: (3,) full
-        length, width, height (m). center_offset: (2,) box-centre offset from the object's
-        ``location`` in the object's own frame (m);
+    Attributes:
+        obj_id: stable integer id (shared by every agent's annotation).
+        obj_type: V2X-Real class string ('Car', 'Van', 'Truck', 'Bus', 'Pedestrian',
+            'BicycleRider').
+        size: (3,) full length, width, height (m).
+        center_offset: (2,) box-centre offset from the object's ``location`` in the object's own
+            frame (m);
             written to yaml rotated into world axes as ``center``.
         xy: (T, 2) box-centre world xy (m). yaw: (T,) heading (rad). speed: (T,) m/s.
         valid: (T,) bool, True where the object exists (on its path) at that frame.

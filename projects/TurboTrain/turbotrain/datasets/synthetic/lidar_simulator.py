@@ -73,32 +73,64 @@ class LidarScan(NamedTuple):
     labels: np.ndarray
 
 
-def _box_columns(spec: LidarSpec, corners_sensor: np.ndarray) -> np.ndarray:
-    """Column indices whose azimuth can hit a box with the given (8, 3) sensor-frame corners.
+def _box_corners(boxes: np.ndarray) -> np.ndarray:
+    """(K, 8, 3) world corners of (K, 7) boxes ``[cx, cy, cz, l, w, h, yaw]``."""
+    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
+    local = signs[None] * boxes[:, None, 3:6] / 2.0
+    c, s = np.cos(boxes[:, 6])[:, None], np.sin(boxes[:, 6])[:, None]
+    world = np.stack([
+        c * local[..., 0] - s * local[..., 1], s * local[..., 0] + c * local[..., 1], local[..., 2]
+    ], -1)
+    return world + boxes[:, None, :3]
 
-    The sensor-xy projection of a box is the convex hull of its projected corners, so if the sensor
-    is outside it every point of the box lies within the azimuth span of the corners.
+
+def _column_spans(spec: LidarSpec, corners_sensor: np.ndarray) -> np.ndarray:
+    """(K, 2) inclusive column ranges ``[lo, hi]`` whose azimuths can hit each box.
+
+    Computed from the (K, 8, 3) sensor-frame corners; indices may leave [0, C) (wrap with modulo);
+    ``[0, C - 1]`` when the sensor lies inside a box's azimuth hull. The sensor-xy projection of a
+    box is the convex hull of its projected corners, so when the sensor is outside it every point of
+    the box lies within the azimuth span of the corners.
     """
-    az = np.arctan2(corners_sensor[:, 1], corners_sensor[:, 0])
-    centre = np.arctan2(corners_sensor[:, 1].mean(), corners_sensor[:, 0].mean())
-    rel = np.angle(np.exp(1j * (az - centre)))
-    if rel.max() - rel.min() > np.radians(170.0):
-        return np.arange(spec.num_columns)
+    az = np.arctan2(corners_sensor[..., 1], corners_sensor[..., 0])
+    centre = np.arctan2(corners_sensor[..., 1].mean(1), corners_sensor[..., 0].mean(1))
+    rel = np.angle(np.exp(1j * (az - centre[:, None])))
     step = 2 * np.pi / spec.num_columns
     start = np.radians(spec.azimuth_offset_deg)
-    lo = int(np.ceil((centre + rel.min() - start) / step))
-    hi = int(np.floor((centre + rel.max() - start) / step))
-    return np.arange(lo, hi + 1) % spec.num_columns
+    lo = np.ceil((centre + rel.min(1) - start) / step).astype(np.int64)
+    hi = np.floor((centre + rel.max(1) - start) / step).astype(np.int64)
+    around = rel.max(1) - rel.min(1) > np.radians(170.0)
+    lo[around], hi[around] = 0, spec.num_columns - 1
+    return np.stack([lo, hi], 1)
 
 
-def _box_corners(box: np.ndarray) -> np.ndarray:
-    """(8, 3) world corners of ``[cx, cy, cz, l, w, h, yaw]``."""
-    cx, cy, cz, length, width, height, yaw = box
-    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
-    local = signs * np.array([length, width, height]) / 2.0
-    c, s = np.cos(yaw), np.sin(yaw)
-    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-    return local @ rot.T + np.array([cx, cy, cz])
+def _beam_spans(spec: LidarSpec, corners_sensor: np.ndarray) -> np.ndarray:
+    """(K, 2) half-open beam index ranges ``[lo, hi)`` whose elevations can hit each box.
+
+    Conservative bounds from the (K, 8, 3) sensor-frame corners: height is linear, so its extremes
+    are at corners; horizontal distance is convex, so its maximum is at a corner and its minimum is
+    at least (centre distance - largest corner offset from the centre).
+    """
+    z = corners_sensor[..., 2]
+    rho = np.hypot(corners_sensor[..., 0], corners_sensor[..., 1])
+    centre = corners_sensor.mean(1)
+    reach = np.hypot(corners_sensor[..., 0] - centre[:, None, 0],
+                     corners_sensor[..., 1] - centre[:, None, 1]).max(1)
+    rho_min = np.maximum(np.hypot(centre[:, 0], centre[:, 1]) - reach, 1e-6)
+    rho_max = rho.max(1)
+    z_max, z_min = z.max(1), z.min(1)
+    top = np.arctan2(z_max, np.where(z_max > 0, rho_min, rho_max))
+    bottom = np.arctan2(z_min, np.where(z_min > 0, rho_max, rho_min))
+    elevation = _beam_elevations(spec)
+    lo = np.searchsorted(elevation, bottom - 1e-9, side='left')
+    hi = np.searchsorted(elevation, top + 1e-9, side='right')
+    return np.stack([lo, hi], 1)
+
+
+@lru_cache(maxsize=16)
+def _beam_elevations(spec: LidarSpec) -> np.ndarray:
+    """(num_beams,) ascending beam elevations (rad)."""
+    return np.radians(np.linspace(spec.elevation_min_deg, spec.elevation_max_deg, spec.num_beams))
 
 
 def simulate_scan(sensor_to_world: np.ndarray,
@@ -110,16 +142,19 @@ def simulate_scan(sensor_to_world: np.ndarray,
                   ground_reflectivity: float = 0.12) -> LidarScan:
     """Ray-cast one sweep.
 
-    Args: sensor_to_world: (4, 4) sensor-frame → world matrix (from ``pose_to_matrix``). spec: the
-        sensor. boxes: (K, 7) world boxes ``[cx, cy, cz, l, w, h, yaw]`` (gravity centre, full
-        sizes, yaw rad) of every
-            object and static occluder the rays can hit (leave out the sensor's own vehicle).
+    Args:
+        sensor_to_world: (4, 4) sensor-frame → world matrix (from ``pose_to_matrix``).
+        spec: the sensor.
+        boxes: (K, 7) world boxes ``[cx, cy, cz, l, w, h, yaw]`` (gravity centre, full sizes, yaw
+            rad) of every object and static occluder the rays can hit (leave out the sensor's own
+            vehicle).
         box_labels: (K,) int label per box (object id, or ``STATIC_LABEL``).
         box_reflectivity: (K,) reflectivity in [0, 1].
         rng: random generator for dropout, noise and intensity noise.
         ground_reflectivity: reflectivity of the ground plane.
-    Returns: :class:`LidarScan` with points in the sensor frame, ordered column by column (as a
-        spinning sensor).
+    Returns:
+        :class:`LidarScan` with points in the sensor frame, ordered column by column (as a spinning
+        sensor).
     """
     dirs_sensor = _sensor_directions(spec)
     rot = sensor_to_world[:3, :3]
@@ -142,36 +177,55 @@ def simulate_scan(sensor_to_world: np.ndarray,
         cos_incidence[hit] = -dz[hit]
         reflectivity[hit] = ground_reflectivity
 
-    reach = spec.max_range
-    for box, box_label, box_refl in zip(np.asarray(boxes, float), box_labels, box_reflectivity):
+    boxes = np.asarray(boxes, float).reshape(-1, 7)
+    winner = np.full(shape, -1, dtype=np.int64)  # index of the box that returned each ray
+    if len(boxes):
+        near = np.linalg.norm(boxes[:, :3] - origin,
+                              axis=1) - np.linalg.norm(boxes[:, 3:6], axis=1) / 2
+        corners_sensor = (_box_corners(boxes) - origin) @ rot
+        spans = _column_spans(spec, corners_sensor)
+        beams = _beam_spans(spec, corners_sensor)
+    for k in np.flatnonzero(near <= spec.max_range) if len(boxes) else []:
+        lo, hi = spans[k]
+        b_lo, b_hi = beams[k]
+        if hi < lo or b_hi <= b_lo:
+            continue
+        cols = np.arange(lo, hi + 1) % spec.num_columns
+        rows = slice(b_lo, b_hi)
+        box = boxes[k]
         half = box[3:6] / 2.0
-        if np.linalg.norm(box[:3] - origin) - np.linalg.norm(half) > reach:
-            continue
-        corners_sensor = (_box_corners(box) - origin) @ rot
-        cols = _box_columns(spec, corners_sensor)
-        if cols.size == 0:
-            continue
         c, s = np.cos(box[6]), np.sin(box[6])
         box_rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
         origin_box = (origin - box[:3]) @ box_rot  # box-frame sensor origin
-        dirs_box = dirs_world[:, cols] @ box_rot  # (B, m, 3) box-frame directions
-        dirs_box = np.where(np.abs(dirs_box) < 1e-12, 1e-12, dirs_box)
+        dirs_box = dirs_world[rows, cols] @ box_rot  # (b, m, 3) box-frame directions
+        dirs_box[np.abs(dirs_box) < 1e-12] = 1e-12
         inv = 1.0 / dirs_box
         t_a = (-half - origin_box) * inv
         t_b = (half - origin_box) * inv
-        t_near_axes = np.minimum(t_a, t_b)
-        t_near = t_near_axes.max(-1)
+        t_near = np.minimum(t_a, t_b).max(-1)
         t_far = np.maximum(t_a, t_b).min(-1)
-        sub_t = t_hit[:, cols]
+        sub_t = t_hit[rows, cols]
         hit = (t_near <= t_far) & (t_near > 0.0) & (t_near < sub_t)
-        if not hit.any():
-            continue
-        axis = t_near_axes.argmax(-1)
-        cos_sub = np.abs(np.take_along_axis(dirs_box, axis[..., None], -1)[..., 0])
-        t_hit[:, cols] = np.where(hit, t_near, sub_t)
-        label[:, cols] = np.where(hit, box_label, label[:, cols])
-        cos_incidence[:, cols] = np.where(hit, cos_sub, cos_incidence[:, cols])
-        reflectivity[:, cols] = np.where(hit, box_refl, reflectivity[:, cols])
+        if hit.any():
+            t_hit[rows, cols] = np.where(hit, t_near, sub_t)
+            winner[rows, cols] = np.where(hit, k, winner[rows, cols])
+
+    # Labels, incidence and reflectivity of box returns: the entry face is the box axis along which
+    # the hit point lies farthest out (relative to the half size).
+    on_box = winner >= 0
+    if on_box.any():
+        k = winner[on_box]
+        hit_box = boxes[k]
+        c, s = np.cos(hit_box[:, 6]), np.sin(hit_box[:, 6])
+        d = dirs_world[on_box]
+        rel = origin + t_hit[on_box][:, None] * d - hit_box[:, :3]
+        local = np.stack([c * rel[:, 0] + s * rel[:, 1], -s * rel[:, 0] + c * rel[:, 1], rel[:, 2]],
+                         1)
+        d_local = np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1], d[:, 2]], 1)
+        axis = np.argmax(np.abs(local) / hit_box[:, 3:6] * 2.0, axis=1)
+        cos_incidence[on_box] = np.abs(d_local[np.arange(len(k)), axis])
+        label[on_box] = np.asarray(box_labels, dtype=np.int64)[k]
+        reflectivity[on_box] = np.asarray(box_reflectivity, float)[k]
 
     # Column-major order, like a spinning sensor's packets.
     t_hit, label, cos_incidence, reflectivity = (a.T.reshape(-1)

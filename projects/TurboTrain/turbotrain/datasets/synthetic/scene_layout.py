@@ -28,11 +28,14 @@ BUILDING_REACH = 85.0  # m, buildings are placed up to this distance from the ce
 class Route:
     """A path that objects of one kind follow.
 
-    Attributes: path: the world-frame path. kind: 'vehicle', 'bicycle' or 'pedestrian'. maneuver:
-        'straight', 'left', 'right', 'lane_change', 'walk' or 'cross'. stop_s: arclength (m) of a
-        stop line / crosswalk edge on this route; ``None`` if there is none. focus_s: arclength (m)
-        closest to the scene centre (objects are spawned around it). approach_deg: for intersection
-        routes, the inbound travel heading (deg); else ``None``.
+    Attributes:
+        path: the world-frame path.
+        kind: 'vehicle', 'bicycle' or 'pedestrian'.
+        maneuver: 'straight', 'left', 'right', 'lane_change', 'walk' or 'cross'.
+        stop_s: arclength (m) of a stop line / crosswalk edge on this route; ``None`` if there is
+            none.
+        focus_s: arclength (m) closest to the scene centre (objects are spawned around it).
+        approach_deg: for intersection routes, the inbound travel heading (deg); else ``None``.
     """
 
     path: Path
@@ -47,8 +50,11 @@ class Route:
 class SceneLayout:
     """A static map.
 
-    Attributes: kind: 'intersection' or 'corridor'. buildings: (K, 7) world boxes ``[cx, cy, cz, l,
-        w, h, yaw]`` (gravity centre, full sizes, yaw rad). routes: every route objects may follow.
+    Attributes:
+        kind: 'intersection' or 'corridor'.
+        buildings: (K, 7) world boxes ``[cx, cy, cz, l, w, h, yaw]`` (gravity centre, full sizes,
+            yaw rad).
+        routes: every route objects may follow.
         parking_spots: (P, 3) ``[x, y, yaw]`` world positions for parked (static) vehicles.
         infrastructure_mounts: (2, 6) OpenCOOD poses ``[x, y, z, roll, yaw, pitch]`` (m, deg) of the
             infrastructure LiDARs (agent ids -1, -2 in this order).

@@ -54,8 +54,10 @@ def boxes_overlap_bev(xy_a: np.ndarray,
                       margin: float = 0.0) -> np.ndarray:
     """Separating-axis test of bird's-eye-view rectangles, broadcast over leading dimensions.
 
-    Args: xy_*: (..., 2) centres (world m). yaw_*: (...) rad. half_*: (..., 2) half length / half
-        width (m). margin: extra clearance (m) required for the boxes to count as separate.
+    Args:
+        xy_*: (..., 2) centres (world m). yaw_*: (...) rad. half_*: (..., 2) half length / half
+            width (m).
+        margin: extra clearance (m) required for the boxes to count as separate.
     Returns:
         (...) bool, True where the rectangles (grown by ``margin`` / 2 each) overlap.
     """

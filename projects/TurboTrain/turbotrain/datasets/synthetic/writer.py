@@ -7,14 +7,12 @@ float32 N×4 ``[x, y, z, intensity]`` (the V2X-Real layout). Points are written 
 (sensor frame). Output is byte-deterministic for the same inputs.
 """
 import os
+import re
 from typing import Any, Dict
 
 import numpy as np
-import yaml
 
-__all__ = ['write_pcd', 'write_bin', 'write_lidar', 'write_yaml']
-
-_Dumper = getattr(yaml, 'CSafeDumper', yaml.SafeDumper)
+__all__ = ['write_pcd', 'write_bin', 'write_lidar', 'write_yaml', 'dump_yaml']
 
 
 def write_pcd(path: str, points: np.ndarray, binary: bool = True) -> None:
@@ -62,9 +60,81 @@ def write_lidar(path_without_ext: str,
     return path
 
 
+_PLAIN = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+_RESERVED = {'true', 'false', 'yes', 'no', 'on', 'off', 'null', 'y', 'n'}
+
+
+def _scalar(value: Any) -> str:
+    """One scalar as PyYAML's block emitter writes it (the subset of types these files use)."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if value != value:
+            return '.nan'
+        if value in (float('inf'), float('-inf')):
+            return '.inf' if value > 0 else '-.inf'
+        text = repr(value).lower()
+        if '.' not in text and 'e' in text:  # YAML 1.1 needs a dot in exponent floats
+            text = text.replace('e', '.0e')
+        return text
+    if value is None:
+        return 'null'
+    if isinstance(value, str):
+        if _PLAIN.fullmatch(value) and value.lower() not in _RESERVED:
+            return value
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f'cannot write {type(value).__name__} to yaml')
+
+
+def _emit(node: Any, indent: int, lines: list) -> None:
+    pad = ' ' * indent
+    if isinstance(node, dict):
+        for key in sorted(node):
+            value = node[key]
+            if isinstance(value, dict) and value:
+                lines.append(f'{pad}{_scalar(key)}:')
+                _emit(value, indent + 2, lines)
+            elif isinstance(value, (list, tuple)) and value:
+                lines.append(f'{pad}{_scalar(key)}:')
+                _emit(list(value), indent, lines)  # block sequences in a mapping are not indented
+            elif isinstance(value, dict):
+                lines.append(f'{pad}{_scalar(key)}: {{}}')
+            elif isinstance(value, (list, tuple)):
+                lines.append(f'{pad}{_scalar(key)}: []')
+            else:
+                lines.append(f'{pad}{_scalar(key)}: {_scalar(value)}')
+    else:
+        for item in node:
+            if isinstance(item, (list, tuple)) and item:
+                if any(isinstance(v, (list, tuple, dict)) for v in item):
+                    raise TypeError('only two levels of nested sequences are supported')
+                lines.append(f'{pad}- - {_scalar(item[0])}')
+                lines.extend(f'{pad}  - {_scalar(v)}' for v in item[1:])
+            elif isinstance(item, dict):
+                raise TypeError('sequences of mappings are not supported')
+            else:
+                lines.append(f'{pad}- {_scalar(item)}')
+
+
+def dump_yaml(content: Dict[str, Any]) -> str:
+    """Block-style yaml text with sorted keys, fast.
+
+    For the plain types these files hold (dicts, lists, floats, ints, identifier-like strings) the
+    text equals ``yaml.safe_dump(content)``; other strings are single-quoted.
+    """
+    if not content:
+        return '{}\n'
+    lines: list = []
+    _emit(content, 0, lines)
+    return '\n'.join(lines) + '\n'
+
+
 def write_yaml(path: str, content: Dict[str, Any]) -> None:
-    """Dump ``content`` (plain python types only) as block-style yaml with sorted keys."""
-    text = yaml.dump(content, Dumper=_Dumper, default_flow_style=False, sort_keys=True)
+    """Write ``content`` (plain python types only) as block-style yaml with sorted keys."""
+    text = dump_yaml(content)
     tmp = path + '.tmp'
     with open(tmp, 'w') as f:
         f.write(text)
