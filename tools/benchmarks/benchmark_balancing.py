@@ -143,11 +143,13 @@ def report_timing(times: Dict[str, List[float]]) -> List[Tuple[str, float, float
 
 
 # -------------------------------------------------------------------------------------------------------- accuracy
-def accuracy_after_budget(config: str, methods, interval: int, max_iters: int, work_dir: str) -> None:
-    """Train one run per method for the same number of iterations, validate, print the metrics side by side.
+def accuracy_after_budget(config: str, methods, interval: int, max_iters: int, max_epochs: int,
+                          work_dir: str) -> None:
+    """Train one run per method with the same budget, validate, print the metrics side by side.
 
-    Needs a config with ``val_dataloader``/``val_evaluator``; the budget replaces ``train_cfg`` with an
-    iteration-based loop of ``max_iters`` (the learning-rate schedule of the config is kept as written).
+    Needs a config with ``val_dataloader``/``val_evaluator``. Budget: ``max_epochs`` (if given) replaces the
+    epoch count of the config's own train loop, keeping its schedule; otherwise ``train_cfg`` becomes an
+    iteration-based loop of ``max_iters``.
     """
     from mmengine.runner import Runner
     from tools._cli import load_config
@@ -158,7 +160,10 @@ def accuracy_after_budget(config: str, methods, interval: int, max_iters: int, w
         cfg.launcher = 'none'
         cfg.optim_wrapper['type'] = 'BalancedOptimWrapper'
         cfg.optim_wrapper['strategy'] = strategy_cfg(method, interval)
-        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+        if max_epochs:
+            cfg.train_cfg.update(max_epochs=max_epochs, val_interval=max_epochs)
+        else:
+            cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
         runner = Runner.from_cfg(cfg)
         runner.train()
         results[method] = runner.val_loop.run() if runner.val_loop is not None else {}
@@ -185,6 +190,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', default='./work_dirs/benchmark_balancing')
     parser.add_argument('--accuracy', action='store_true', help='also train/validate each method (config mode)')
     parser.add_argument('--max-iters', type=int, default=1000, help='training budget per method for --accuracy')
+    parser.add_argument('--max-epochs', type=int, default=None,
+                        help='epoch budget per method for --accuracy (epoch-based configs; overrides --max-iters)')
     return parser.parse_args()
 
 
@@ -211,7 +218,8 @@ def main() -> None:
     if args.accuracy:
         if not args.config:
             sys.exit('error: --accuracy needs a config')
-        accuracy_after_budget(args.config, args.methods, args.interval, args.max_iters, args.work_dir)
+        accuracy_after_budget(args.config, args.methods, args.interval, args.max_iters, args.max_epochs,
+                              args.work_dir)
 
 
 if __name__ == '__main__':

@@ -56,6 +56,25 @@ class BalancedOptimWrapper(OptimWrapper):
         accumulative_counts (int): gradient accumulation, as :class:`OptimWrapper`. A conflict-suppressing update
             accumulates the per-task gradients over its micro-steps and combines them once.
         clip_grad (dict, optional): as :class:`OptimWrapper`, applied to the combined gradient.
+
+    AMP details: with a ``GradScaler`` every task loss is scaled before its backward; on suppressing updates the
+    per-task gradients are unscaled (after the all-reduce) before any cosine/projection; if any is inf/nan the
+    strategy's state is left untouched and the (non-finite) gradient goes on to ``GradScaler.step``, which skips
+    the step and backs the scale off, exactly as on a free update. Without a scaler (fp32, bf16) a non-finite
+    gradient is applied as a plain ``OptimWrapper`` would, but never enters the strategy's state.
+
+    Steps are counted in optimizer updates (``interval`` of ``turbotrain`` too), saved in :meth:`state_dict`
+    together with the strategy's state, and restored by :meth:`load_state_dict` (Runner ``--resume``).
+
+    Examples:
+        >>> optim_wrapper = dict(
+        ...     type='BalancedOptimWrapper',
+        ...     optimizer=dict(type='AdamW', lr=2e-4, weight_decay=0.01),
+        ...     clip_grad=dict(max_norm=10, norm_type=2),
+        ...     strategy=dict(type='turbotrain', interval=10, balance_power=1.0, momentum=0.0),
+        ...     # or dict(type='sum', task_weights=dict(det=1.0, pred=1.0)), dict(type='pcgrad'),
+        ...     # dict(type='imtl_g'), dict(type='famo', lr=0.025, weight_decay=1e-3)
+        ...     shared_module='trunk')
     """
 
     def __init__(self,
@@ -247,19 +266,32 @@ class BalancedOptimWrapper(OptimWrapper):
         return stacked.to(torch.float64).cpu()
 
     def _all_reduce_grads(self) -> None:
-        """Average ``.grad`` over ranks with one flat all-reduce (fallback when a no_sync forward had no tasks)."""
+        """Average ``.grad`` over ranks with one flat all-reduce (fallback when a no_sync forward had no tasks).
+
+        Parameters without a gradient on this rank contribute zeros plus a "used" flag of 0, so the buffers line up
+        on every rank and a parameter no rank used keeps ``.grad = None``.
+        """
         if not (dist.is_available() and dist.is_initialized()):
             return
         world_size = dist.get_world_size(self._process_group)
-        params = [p for group in self.optimizer.param_groups for p in group['params']
-                  if p.requires_grad and p.grad is not None]
+        params = list(dict.fromkeys(p for group in self.optimizer.param_groups for p in group['params']
+                                    if p.requires_grad))
         if world_size == 1 or not params:
             return
-        flat = torch.cat([p.grad.reshape(-1) for p in params])
+        grads = [p.grad.reshape(-1) if p.grad is not None else p.new_zeros(p.numel()) for p in params]
+        used = params[0].new_tensor([float(p.grad is not None) for p in params])
+        flat = torch.cat(grads + [used])
         dist.all_reduce(flat, group=self._process_group)
         flat.div_(world_size)
-        for param, grad in zip(params, torch.split(flat, [p.numel() for p in params])):
-            param.grad.copy_(grad.view_as(param))
+        sizes = [p.numel() for p in params]
+        numel = sum(sizes)
+        for param, grad, is_used in zip(params, torch.split(flat[:numel], sizes), (flat[numel:] > 0).tolist()):
+            if not is_used:
+                continue
+            if param.grad is None:
+                param.grad = grad.view_as(param).to(param.dtype)
+            else:
+                param.grad.copy_(grad.view_as(param))
 
     # ----------------------------------------------------------------------------------------------- AMP paths
     def backward(self, loss: torch.Tensor, **kwargs) -> None:
