@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from projects.TurboTrain.turbotrain.datasets.lidar_io import (LidarReadError, read_lidar,
-                                                             read_lidar_with_stats)
+                                                              read_lidar_with_stats)
 from tests.datasets.tiny_scene import write_bin, write_pcd
 
 POINTS = np.array([[1.0, 2.0, 3.0, 0.25], [-4.5, 0.5, -1.25, 0.75], [10.0, -20.0, 0.0, 1.0]], np.float32)

@@ -32,8 +32,8 @@ def test_tiny_scene_infos(tmp_path, lidar_format):
     report = convert_v2xpnp(str(tmp_path), verbose=False)
     assert report.ok_for_strict, [str(i) for i in report.issues]
     infos = _load(tmp_path / info_filename('train'))
-    assert infos['metainfo']['info_version'] == 1 and infos['metainfo']['classes'] == ('vehicle', 'pedestrian',
-                                                                                        'truck')
+    assert infos['metainfo']['info_version'] == 1
+    assert infos['metainfo']['classes'] == ('vehicle', 'pedestrian', 'truck')
     frames = infos['data_list']
     assert [f['frame'] for f in frames] == ['000001', '000002', '000003', '000004', '000005']
     assert [f['time_idx'] for f in frames] == [0, 1, 2, 3, 4]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.datasets.tiny_scene import (CAR_ID, PED_ID, agent_points, car_surface_points, convert_quietly,
+from tests.datasets.tiny_scene import (CAR_ID, PED_ID, car_surface_points, convert_quietly,
                                        inside_box, make_tiny_scene, tiny_dataset)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -75,7 +75,8 @@ def frame_yaml(agent_id: int, frame: int, extra_objects: Optional[Dict[int, dict
                   '    center: [0.0, 0.0, 0.9]', '    angle: [0.0, 30.0, 0.0]', '    extent: [0.3, 0.3, 0.9]']
     for obj_id, obj in (extra_objects or {}).items():
         lines += [f'  {obj_id}:', f'    obj_type: {obj["obj_type"]}', f'    location: {list(obj["location"])}',
-                  f'    center: {list(obj.get("center", [0, 0, 0]))}', f'    angle: {list(obj.get("angle", [0, 0, 0]))}',
+                  f'    center: {list(obj.get("center", [0, 0, 0]))}',
+                  f'    angle: {list(obj.get("angle", [0, 0, 0]))}',
                   f'    extent: {list(obj["extent"])}']
     return '\n'.join(lines) + '\n'
 

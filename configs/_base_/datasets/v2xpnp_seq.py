@@ -60,6 +60,7 @@ train_dataloader = dict(
     batch_size=2,
     num_workers=2,
     persistent_workers=True,
+    collate_fn=dict(type='coop_collate'),  # keeps each sample's agent-frame point list (turbotrain.models)
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
@@ -75,6 +76,7 @@ val_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     drop_last=False,
+    collate_fn=dict(type='coop_collate'),
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
@@ -90,6 +92,7 @@ test_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     drop_last=False,
+    collate_fn=dict(type='coop_collate'),
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,

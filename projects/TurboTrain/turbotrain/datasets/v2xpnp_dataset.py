@@ -12,9 +12,11 @@ Documented rules:
 - Ego: an agent with a point cloud at ``t0`` whose type fits ``collaboration_mode``
   (``vehicle_centric``: vehicles, cooperators = all; ``infrastructure_centric``: infrastructure, cooperators = all;
   ``v2v``: vehicles only; ``i2i``: infrastructure only; ``all``: any agent, cooperators = all).
-- Cooperator range: BEV (x, y) distance between LiDAR positions at ``t0`` (as OpenCOOD); an agent missing at ``t0`` is placed at its latest
-  history frame (never later than ``t0``); an agent absent from the whole history window is not a cooperator. When
-  more than ``max_agents - 1`` cooperators qualify the nearest are kept. Order: ego first, then by agent id.
+- Cooperator range: BEV (x, y) distance between LiDAR positions at ``t0`` (as OpenCOOD); an agent missing at
+  ``t0`` is placed at its latest history frame (never later than ``t0``); an agent absent from the whole history
+  window is not a cooperator. When more than ``max_agents - 1`` cooperators qualify the nearest are kept (ties: lower
+  id). Order: ego first, then by agent id. The ego's own vehicle is a label when another agent annotated it
+  (OpenCOOD behaviour: connected vehicles appear in each other's yaml).
 - Missing agent-frames: path ``None``, ``agent_frame_valid = False``, ``M = I`` (the loader gives an empty cloud).
 - Labels: the objects annotated at ``t0`` by at least one agent of the sample (``label_visibility='sample_agents'``,
   V2XPnP's rule: the union of the sample agents' annotations) or by any agent (``'all'``). Classes come from the
