@@ -143,7 +143,8 @@ def load_pretrained_trunk(model: nn.Module, filename: str, map_location: str = '
     _mark_initialised(trunk)
 
     loaded = [prefix + k for k in state] if trunk is not model else list(state)
-    new = [k for k in model.state_dict() if k not in set(loaded)] if trunk is not model else []
+    loaded_set = set(loaded)
+    new = [k for k in model.state_dict() if k not in loaded_set] if trunk is not model else []
     new_modules = sorted({'.'.join(k.split('.')[:2]) for k in new})
     print_log(f'PretrainedTrunk: loaded {len(loaded)} trunk keys from {filename} into '
               f'{type(model).__name__}.{trunk_name if trunk is not model else ""}; '
