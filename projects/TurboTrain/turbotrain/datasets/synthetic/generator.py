@@ -75,10 +75,10 @@ PRESETS: Dict[str, GeneratorPreset] = {
     # Larger runs: more scenarios, longer, denser sweeps and traffic.
     'benchmark':
     GeneratorPreset('benchmark',
-                    40,
-                    100,
-                    replace(_VEHICLE_LIDAR, num_columns=1800),
-                    replace(_INFRA_LIDAR, num_columns=1800),
+                    20,
+                    80,
+                    replace(_VEHICLE_LIDAR, num_columns=1024),
+                    replace(_INFRA_LIDAR, num_columns=1024),
                     traffic_density=1.3),
 }
 

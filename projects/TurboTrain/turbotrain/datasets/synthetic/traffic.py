@@ -226,7 +226,9 @@ def _connected_vehicles(rng: np.random.Generator, layout: SceneLayout, num_frame
             tracks.append(track)
             break
         else:
-            raise RuntimeError('could not place the connected vehicles')
+            raise RuntimeError(
+                f'could not place connected vehicle {agent_id} on a route for all {num_frames} '
+                'frames without collisions; use fewer frames per scenario (up to about 150)')
     return tracks
 
 
