@@ -12,7 +12,7 @@ import os.path as osp
 import statistics
 import sys
 import time
-from typing import Callable, List
+from typing import Callable, Dict, List
 
 import numpy as np
 import torch
@@ -43,25 +43,38 @@ def lidar_like_cloud(num_points: int, max_range: float, rng: np.random.Generator
     return torch.tensor(np.concatenate([xyz, intensity], 1), dtype=torch.float32)
 
 
-def timed(fn: Callable[[], torch.Tensor], repeats: int, device: torch.device):
-    """Median forward and backward seconds of ``fn`` (returns a tensor to reduce and backprop)."""
-    forward_times, backward_times = [], []
+def timed(fn: Callable[[], torch.Tensor], repeats: int, device: torch.device) -> Dict[str, float]:
+    """Median forward / backward times of ``fn`` (returns a tensor to backprop) after one warm-up call.
+
+    Both wall-clock seconds (``*_wall``) and process CPU seconds (``*_cpu``, all threads summed) are returned: on a
+    shared machine the wall clock mostly measures the other jobs, CPU time is what this process actually spent.
+    """
+    samples: Dict[str, List[float]] = {key: [] for key in ('fwd_wall', 'bwd_wall', 'fwd_cpu', 'bwd_cpu')}
+
+    def sync():
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+
     for index in range(repeats + 1):
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
+        sync()
+        wall0, cpu0 = time.perf_counter(), time.process_time()
         out = fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        middle = time.perf_counter()
+        sync()
+        wall1, cpu1 = time.perf_counter(), time.process_time()
         out.backward()
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        end = time.perf_counter()
+        sync()
+        wall2, cpu2 = time.perf_counter(), time.process_time()
         if index > 0:  # first call is a warm-up
-            forward_times.append(middle - start)
-            backward_times.append(end - middle)
-    return statistics.median(forward_times), statistics.median(backward_times)
+            samples['fwd_wall'].append(wall1 - wall0)
+            samples['bwd_wall'].append(wall2 - wall1)
+            samples['fwd_cpu'].append(cpu1 - cpu0)
+            samples['bwd_cpu'].append(cpu2 - cpu1)
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def describe(result: Dict[str, float]) -> str:
+    return (f"forward {result['fwd_wall']:7.3f} s   backward {result['bwd_wall']:7.3f} s   (wall)   | "
+            f"forward {result['fwd_cpu']:7.3f} s   backward {result['bwd_cpu']:7.3f} s   (CPU)")
 
 
 def main() -> None:
@@ -115,17 +128,18 @@ def main() -> None:
           f'points/frame={args.points} ({inside / args.agent_frames:.0f} in range) '
           f'canvas={cells}x{cells} occupied pillars={len(coors)} channels={args.channels}')
     projection = torch.randn(1, args.channels, cells, cells, device=device)
-    rows = []
+    results = []
     for name, encoder in (('ScatterPillarEncoder (ours)', scatter),
-                          ('VoxelBEVEncoder = Voxelization + PillarFeatureNet + PointPillarsScatter',
-                           padded)):
-        forward, backward = timed(lambda: (encoder(clouds) * projection).sum(), args.repeats, device)
-        rows.append((name, forward, backward))
-        print(f'{name:<75s} forward {forward:7.3f} s   backward {backward:7.3f} s   '
-              f'total {forward + backward:7.3f} s')
-    ratio_fwd = rows[1][1] / rows[0][1]
-    ratio_total = (rows[1][1] + rows[1][2]) / (rows[0][1] + rows[0][2])
-    print(f'speed-up of ScatterPillarEncoder: forward x{ratio_fwd:.1f}, forward+backward x{ratio_total:.1f}')
+                          ('VoxelBEVEncoder (Voxelization+PillarFeatureNet+PointPillarsScatter)', padded)):
+        result = timed(lambda: (encoder(clouds) * projection).sum(), args.repeats, device)
+        results.append(result)
+        print(f'{name:<70s} {describe(result)}')
+    for clock in ('wall', 'cpu'):
+        forward = results[1][f'fwd_{clock}'] / results[0][f'fwd_{clock}']
+        total = ((results[1][f'fwd_{clock}'] + results[1][f'bwd_{clock}'])
+                 / (results[0][f'fwd_{clock}'] + results[0][f'bwd_{clock}']))
+        print(f'speed-up of ScatterPillarEncoder ({clock} clock): forward x{forward:.1f}, '
+              f'forward+backward x{total:.1f}')
 
     if args.model_config:
         from mmengine.config import Config
@@ -157,11 +171,10 @@ def main() -> None:
             total, _ = model.parse_losses(model(**batch, mode='loss'))
             return total
 
-        forward, backward = timed(model_loss, args.repeats, device)
+        result = timed(model_loss, args.repeats, device)
         params = sum(p.numel() for p in model.parameters())
         print(f'model {args.model_config} ({params / 1e6:.2f} M parameters), one batch of {agents} agents x '
-              f'{history} frames: forward {forward:.3f} s, backward {backward:.3f} s, '
-              f'total {forward + backward:.3f} s')
+              f'{history} frames:\n    {describe(result)}')
 
 
 if __name__ == '__main__':

@@ -61,7 +61,7 @@ def test_tiny_model_trains_and_predicts_trajectories():
     assert len(predictions) == 2
     for sample in predictions:
         pred = sample.pred_instances_3d
-        assert pred.bboxes_3d.tensor.shape[1] == 7
+        assert pred.bboxes_3d.tensor.shape[1] == 7 and pred.labels_3d.dtype == torch.int64
         assert pred.trajs.shape == (len(pred.scores_3d), 4, 2)
         centres = pred.bboxes_3d.gravity_center[:, :2]
         assert torch.isfinite(pred.trajs).all() and centres.shape[0] == pred.trajs.shape[0]

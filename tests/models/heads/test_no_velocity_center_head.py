@@ -40,3 +40,9 @@ def test_loss_and_predict_on_cpu():
         results = head.predict([bev], [sample])
     assert results[0].bboxes_3d.tensor.shape[1] == 7
     assert len(results[0].scores_3d) > 0
+
+
+def test_init_weights_reaches_the_task_heads():
+    head = build_head()
+    head.init_weights()
+    assert torch.allclose(head.task_heads[0].heatmap[-1].bias, torch.full((3, ), -2.19))

@@ -101,6 +101,8 @@ class CoopPnPDetector(Base3DDetector):
         (absolute (x, y), ego frame at t0)."""
         feats = self.extract_feat(self._ablated(batch_inputs_dict, self.test_cfg))
         results = self.bbox_head.predict([feats['bev']], batch_data_samples)
+        for result in results:
+            result.labels_3d = result.labels_3d.long()  # CenterHead returns int32; ground truth is int64
         if self.traj_head is not None:
             results = self.traj_head.predict(feats['bev'], results)
         return self.add_pred_to_datasample(batch_data_samples, results)

@@ -99,9 +99,11 @@ class BEVWarp(BaseModule):
         num, channels, height, width = features.shape
         if num == 0:
             return features, features.new_zeros((0, height, width), dtype=torch.bool)
-        theta = bev_affine_theta(poses.to(features.dtype), self.point_cloud_range)
+        # geometry in float32 even under AMP (fp16 normalised coordinates would be off by centimetres)
+        theta = bev_affine_theta(poses.float(), self.point_cloud_range)
         grid = F.affine_grid(theta, [num, channels, height, width], align_corners=False)
         warped = F.grid_sample(
-            features, grid, mode=self.mode, padding_mode='zeros', align_corners=False)
+            features.float(), grid, mode=self.mode, padding_mode='zeros',
+            align_corners=False).to(features.dtype)
         valid = (grid.abs() <= 1.0).all(dim=-1)
         return warped, valid

@@ -60,24 +60,36 @@ class CoopFusionNeck(BaseModule):
         if agent_valid is not None:
             frame_valid = frame_valid & agent_valid.bool()[:, :, None]
 
-        # 1. warp only the valid agent-frames
-        frame_index = frame_valid.nonzero(as_tuple=True)
-        warped, warped_cells = self.warp(features[frame_index], agent_poses[frame_index])
-        dense_warped = features.new_zeros(batch, agents, frames, channels, height, width)
-        dense_warped = dense_warped.index_put(frame_index, warped)
-        warped_valid = torch.zeros(
-            batch, agents, frames, height, width, dtype=torch.bool, device=features.device)
-        warped_valid = warped_valid.index_put(frame_index, warped_cells)
+        # 1. warp only the valid agent-frames (no gather/scatter when all are valid)
+        if bool(frame_valid.all()):
+            warped, warped_cells = self.warp(features.flatten(0, 2), agent_poses.flatten(0, 2))
+            dense_warped = warped.view(batch, agents, frames, channels, height, width)
+            warped_valid = warped_cells.view(batch, agents, frames, height, width)
+        else:
+            frame_index = frame_valid.nonzero(as_tuple=True)
+            warped, warped_cells = self.warp(features[frame_index], agent_poses[frame_index])
+            dense_warped = features.new_zeros(batch, agents, frames, channels, height, width)
+            dense_warped = dense_warped.index_put(frame_index, warped)
+            warped_valid = torch.zeros(
+                batch, agents, frames, height, width, dtype=torch.bool, device=features.device)
+            warped_valid = warped_valid.index_put(frame_index, warped_cells)
 
         # 2. temporal fusion for agents with at least one valid frame
-        agent_index = frame_valid.any(dim=2).nonzero(as_tuple=True)
-        agent_fused, agent_cells = self.temporal_fusion(
-            dense_warped[agent_index], warped_valid[agent_index])
-        agent_bev = features.new_zeros(batch, agents, channels, height, width)
-        agent_bev = agent_bev.index_put(agent_index, agent_fused)
-        agent_bev_valid = torch.zeros(
-            batch, agents, height, width, dtype=torch.bool, device=features.device)
-        agent_bev_valid = agent_bev_valid.index_put(agent_index, agent_cells)
+        agent_has_frame = frame_valid.any(dim=2)
+        if bool(agent_has_frame.all()):
+            agent_bev, agent_bev_valid = self.temporal_fusion(
+                dense_warped.flatten(0, 1), warped_valid.flatten(0, 1))
+            agent_bev = agent_bev.view(batch, agents, channels, height, width)
+            agent_bev_valid = agent_bev_valid.view(batch, agents, height, width)
+        else:
+            agent_index = agent_has_frame.nonzero(as_tuple=True)
+            agent_fused, agent_cells = self.temporal_fusion(
+                dense_warped[agent_index], warped_valid[agent_index])
+            agent_bev = features.new_zeros(batch, agents, channels, height, width)
+            agent_bev = agent_bev.index_put(agent_index, agent_fused)
+            agent_bev_valid = torch.zeros(
+                batch, agents, height, width, dtype=torch.bool, device=features.device)
+            agent_bev_valid = agent_bev_valid.index_put(agent_index, agent_cells)
 
         # 3. spatial fusion over agents
         bev, bev_valid = self.spatial_fusion(agent_bev, agent_bev_valid, agent_types)

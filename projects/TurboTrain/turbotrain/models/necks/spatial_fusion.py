@@ -15,8 +15,8 @@ class AgentAttentionFusion(BaseModule):
     For each ego cell: keys/values are the agents' (temporally fused) features plus a learned embedding of the
     agent's type (vehicle / infrastructure), so the attention can weigh a roadside LiDAR differently from a car;
     the query is the ego's own feature (agent index 0) where the ego sees the cell, otherwise the mean of the agents
-    that do. Output ``= query + W_o · attention``. Absent agents (padding) and cells outside an agent's view get zero
-    weight; cells seen by nobody are zero.
+    that do. Output ``= query + W_o · attention`` (1×1 projections). Absent agents (padding) and cells outside an
+    agent's view get exactly zero weight; cells seen by nobody are zero.
 
     Args:
         channels (int): feature channels ``C``.
@@ -28,13 +28,13 @@ class AgentAttentionFusion(BaseModule):
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         assert channels % num_heads == 0
+        self.channels = channels
         self.num_heads = num_heads
         self.type_embedding = nn.Embedding(num_agent_types, channels)
         nn.init.normal_(self.type_embedding.weight, std=0.02)
-        self.query_proj = nn.Linear(channels, channels)
-        self.key_proj = nn.Linear(channels, channels)
-        self.value_proj = nn.Linear(channels, channels)
-        self.out_proj = nn.Linear(channels, channels)
+        self.query_proj = nn.Conv2d(channels, channels, 1)
+        self.key_value_proj = nn.Conv2d(channels, 2 * channels, 1)
+        self.out_proj = nn.Conv2d(channels, channels, 1)
 
     def forward(self, features: Tensor, valid: Tensor, agent_types: Tensor) -> Tuple[Tensor, Tensor]:
         """Fuse agents.
@@ -50,19 +50,12 @@ class AgentAttentionFusion(BaseModule):
         """
         batch, agents, channels, height, width = features.shape
         cell_valid = valid.any(dim=1)  # (B, H, W)
-        fused = features.new_zeros(batch, height, width, channels)
-        if not bool(cell_valid.any()):
-            return fused.permute(0, 3, 1, 2), cell_valid
-        cell_index = cell_valid.nonzero(as_tuple=True)  # M cells seen by someone
-        per_cell = features.permute(0, 3, 4, 1, 2)[cell_index]  # (M, A, C)
-        key_mask = valid.permute(0, 2, 3, 1)[cell_index]  # (M, A)
-        weights = key_mask.to(per_cell.dtype)[..., None]
-        mean = (per_cell * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-        ego_sees = key_mask[:, :1].to(per_cell.dtype)
-        query = ego_sees * per_cell[:, 0] + (1.0 - ego_sees) * mean  # (M, C)
-        typed = per_cell + self.type_embedding(agent_types)[cell_index[0]]  # (M, A, C)
-        attended = masked_cell_attention(
-            self.query_proj(query), self.key_proj(typed), self.value_proj(typed), key_mask,
-            self.num_heads)
-        fused = fused.index_put(cell_index, query + self.out_proj(attended))
-        return fused.permute(0, 3, 1, 2), cell_valid
+        weights = valid[:, :, None].to(features.dtype)  # (B, A, 1, H, W)
+        mean = (features * weights).sum(1) / weights.sum(1).clamp(min=1.0)  # (B, C, H, W)
+        query = features[:, 0] * weights[:, 0] + mean * (1.0 - weights[:, 0])
+        typed = features + self.type_embedding(agent_types)[:, :, :, None, None]  # (B, A, C, H, W)
+        keys, values = self.key_value_proj(typed.flatten(0, 1)).view(
+            batch, agents, 2 * channels, height, width).split(channels, dim=2)
+        attended = masked_cell_attention(self.query_proj(query), keys, values, valid, self.num_heads)
+        fused = (query + self.out_proj(attended)) * cell_valid[:, None].to(query.dtype)
+        return fused, cell_valid
