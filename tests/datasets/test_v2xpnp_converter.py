@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from projects.TurboTrain.turbotrain.datasets.converters import convert_v2xpnp, info_filename
-from tests.datasets.tiny_scene import (AGENT_POSES, CAR_ID, PED_ID, agent_points, car_centre, frame_yaml,
-                                       list_tree, make_tiny_scene, write_bin)
+from tests.datasets.tiny_scene import (AGENT_POSES, CAR_ID, PED_ID, car_centre, frame_yaml, list_tree,
+                                       make_bad_scene, make_tiny_scene)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -55,22 +55,7 @@ def test_tiny_scene_infos(tmp_path, lidar_format):
 
 def test_bad_data_each_reported_with_its_file(tmp_path):
     root = str(tmp_path)
-    scenario = make_tiny_scene(root, 'bin', skip=[(2, 3)])  # frame 3 missing for agent 2
-    write_bin(osp.join(scenario, '1', '000002.bin'), np.zeros((0, 4)))  # empty cloud
-    with open(osp.join(scenario, '1', '000004.bin'), 'r+b') as handle:  # truncated
-        handle.truncate(30)
-    nan_points = agent_points(-1, 2)
-    nan_points[:3, :3] = np.nan
-    write_bin(osp.join(scenario, '-1', '000002.bin'), nan_points)
-    with open(osp.join(scenario, '1', '000001_additional.yaml'), 'w') as handle:
-        handle.write('camera0: {}\n')
-    os.remove(osp.join(scenario, '2', '000005.bin'))  # yaml without partner point file
-    os.remove(osp.join(scenario, '2', '000004.yaml'))  # point file without yaml
-    with open(osp.join(scenario, '-1', '000001.yaml'), 'w') as handle:  # unknown obj_type
-        handle.write(frame_yaml(-1, 1, {300: dict(obj_type='Hoverboard', location=[12, 3, 0], extent=[1, 1, 1])}))
-    with open(osp.join(scenario, '-1', '000003.yaml'), 'w') as handle:
-        handle.write('lidar_pose: [1, 2\n')  # unreadable yaml
-
+    make_bad_scene(root)
     report = convert_v2xpnp(root, verbose=False)  # never raises for bad files
     by_kind = {}
     for issue in report.issues:

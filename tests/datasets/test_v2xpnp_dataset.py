@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from tests.datasets.tiny_scene import (CAR_ID, PED_ID, car_surface_points, convert_quietly,
-                                       inside_box, make_tiny_scene, tiny_dataset)
+from tests.datasets.tiny_scene import (CAR_ID, PED_ID, agent_points, car_surface_points, convert_quietly,
+                                       inside_box, make_bad_scene, make_tiny_scene, tiny_dataset)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -188,6 +188,47 @@ def test_dataloader_workers_survive_bad_files(tmp_path):
     errors = LoadErrors.collect(dataset)
     assert any('000003.bin: truncated .bin' in e for e in errors)
     assert any('000004.bin: cannot access file' in e for e in errors)
+
+
+def test_dataloader_over_converted_bad_scene(tmp_path):
+    """Every bad case of the converter test, converted with its report, then loaded by 2 workers."""
+    from mmengine.dataset import pseudo_collate
+    make_bad_scene(str(tmp_path))
+    report = convert_quietly(str(tmp_path))
+    assert report.count('error') == 4  # truncated cloud, yaml without cloud, cloud without yaml, bad yaml
+    dataset = tiny_dataset(str(tmp_path), collaboration_mode='all', require_full_history=False)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=1, num_workers=2, collate_fn=pseudo_collate)
+    samples = {}
+    for batch in loader:
+        sample = batch['data_samples'][0]
+        samples[(sample.metainfo['frame'], sample.metainfo['ego_id'])] = (batch['inputs'], sample)
+    # agents with a cloud per frame: 1: {1,2,3,5}, 2: {1,2}, -1: {1,2,4,5} → egos per frame
+    assert sorted(samples) == [('000001', -1), ('000001', 1), ('000001', 2), ('000002', -1), ('000002', 1),
+                               ('000002', 2), ('000003', 1), ('000004', -1), ('000005', -1), ('000005', 1)]
+    inputs, sample = samples[('000003', 1)]  # history frames 1, 2, 3; agents [1, -1, 2]
+    assert sample.metainfo['agent_ids'] == [1, -1, 2]
+    valid = inputs['agent_frame_valid'][0].numpy()
+    np.testing.assert_array_equal(valid, [[True, True, True], [True, True, False], [True, True, False]])
+    points = [p[0] for p in inputs['points']]  # pseudo_collate transposes: points[k][b]
+    assert points[1].shape == (0, 4)  # agent 1's empty cloud at frame 2 (valid, empty)
+    assert points[3 + 1].shape == (25, 4)  # agent -1 frame 2: 3 NaN points dropped
+    ids = sample.gt_instances_3d.obj_ids.tolist()
+    assert ids == [CAR_ID]  # the pedestrian's only annotator (-1) has an unreadable yaml at frame 3
+    inputs, sample = samples[('000001', -1)]
+    assert 300 not in sample.gt_instances_3d.obj_ids.tolist()  # unknown obj_type: not a label
+
+
+@pytest.mark.parametrize('lidar_format', ['bin', 'pcd_ascii', 'pcd_binary'])
+def test_hand_written_scene_loads_in_every_format(tmp_path, lidar_format):
+    if lidar_format != 'bin':
+        pytest.importorskip('open3d')
+    make_tiny_scene(str(tmp_path), lidar_format)
+    convert_quietly(str(tmp_path))
+    packed = tiny_dataset(str(tmp_path))[0]
+    for a, agent_id in enumerate(packed['data_samples'].metainfo['agent_ids']):
+        for t, frame in enumerate((1, 2, 3)):
+            np.testing.assert_allclose(packed['inputs']['points'][a * 3 + t].numpy(), agent_points(agent_id, frame),
+                                       atol=1e-5)
 
 
 class LoadErrors:

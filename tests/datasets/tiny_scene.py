@@ -133,6 +133,33 @@ def make_tiny_scene(root: str, lidar_format: str = 'bin', split: str = 'train', 
     return scenario_dir
 
 
+def make_bad_scene(root: str) -> str:
+    """The tiny scene (.bin) with every bad-data case of real releases; returns the scenario folder.
+
+    - agent 2 has no frame 3 at all (missing frame for one agent);
+    - 1/000002.bin is empty; 1/000004.bin is truncated (30 bytes); -1/000002.bin has 3 NaN points;
+    - 1/000001_additional.yaml is a non-frame yaml; 2/000005.yaml has no point file; 2/000004.bin has no yaml;
+    - -1/000001.yaml annotates an unknown obj_type 'Hoverboard' (id 300); -1/000003.yaml is unreadable;
+    - the pedestrian (id 200) is annotated by infrastructure -1 only (every frame).
+    """
+    scenario = make_tiny_scene(root, 'bin', skip=[(2, 3)])
+    write_bin(osp.join(scenario, '1', '000002.bin'), np.zeros((0, 4)))
+    with open(osp.join(scenario, '1', '000004.bin'), 'r+b') as handle:
+        handle.truncate(30)
+    nan_points = agent_points(-1, 2)
+    nan_points[:3, :3] = np.nan
+    write_bin(osp.join(scenario, '-1', '000002.bin'), nan_points)
+    with open(osp.join(scenario, '1', '000001_additional.yaml'), 'w') as handle:
+        handle.write('camera0: {}\n')
+    os.remove(osp.join(scenario, '2', '000005.bin'))
+    os.remove(osp.join(scenario, '2', '000004.yaml'))
+    with open(osp.join(scenario, '-1', '000001.yaml'), 'w') as handle:
+        handle.write(frame_yaml(-1, 1, {300: dict(obj_type='Hoverboard', location=[12, 3, 0], extent=[1, 1, 1])}))
+    with open(osp.join(scenario, '-1', '000003.yaml'), 'w') as handle:
+        handle.write('lidar_pose: [1, 2\n')
+    return scenario
+
+
 def list_tree(root: str) -> List[str]:
     """Sorted relative paths with size and mtime of every file under ``root`` (to prove nothing changed)."""
     entries = []

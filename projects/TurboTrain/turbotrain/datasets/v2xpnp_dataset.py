@@ -25,7 +25,6 @@ Documented rules:
   where nobody annotated it the step is masked (never invented).
 - ``load_labels=False`` (pretraining): ``objects`` of the info file are never read.
 """
-import copy
 import os.path as osp
 from collections import defaultdict
 from typing import Callable, Dict, List, Optional, Sequence, Union
@@ -331,7 +330,7 @@ class V2XPnPSeqDataset(Det3DDataset):
 
     def prepare_data(self, index: int) -> Optional[dict]:
         """Run the pipeline on sample ``index``; with ``filter_empty_gt`` a label-free training sample gives None."""
-        input_dict = copy.deepcopy(self.get_data_info(index))
+        input_dict = self.get_data_info(index)  # already a private copy (unpickled or deep-copied by mmengine)
         input_dict['box_type_3d'] = self.box_type_3d
         input_dict['box_mode_3d'] = self.box_mode_3d
         check_empty = self.load_labels and not self.test_mode and self.filter_empty_gt
