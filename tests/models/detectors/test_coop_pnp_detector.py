@@ -97,3 +97,29 @@ def test_current_frame_only_ablation_drops_history():
         model.test_cfg['current_frame_only'] = False
         one_frame, _, _ = model(**model.data_preprocessor(coop_collate([single])), mode='tensor')
     assert torch.allclose(dropped['bev'], one_frame['bev'], atol=1e-5)
+
+
+def test_task_losses_reach_the_optimizer_wrapper_through_ddp():
+    """MMDistributedDataParallel.train_step calls ``self.module.parse_losses``: ``task_losses`` must survive."""
+    import socket
+
+    import torch.distributed as dist
+    from mmengine.model import MMDistributedDataParallel
+
+    class RecordingWrapper(OptimWrapper):
+        def update_params(self, loss, **kwargs):
+            self.seen = loss
+            super().update_params(loss, **kwargs)
+
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=0, world_size=1)
+    try:
+        model = MMDistributedDataParallel(module=build_model())
+        wrapper = RecordingWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
+        model.train_step(data(), wrapper)
+        assert set(wrapper.seen.task_losses) == {'det', 'pred'}
+        assert torch.allclose(wrapper.seen, sum(wrapper.seen.task_losses.values()))
+    finally:
+        dist.destroy_process_group()

@@ -28,3 +28,20 @@ def test_same_interface_and_occupancy_as_scatter_encoder():
     assert torch.equal(canvas.abs().sum(1) > 0, reference.abs().sum(1) > 0)
     encoder.train()
     encoder(clouds).sum().backward()
+
+
+def test_sparse_encoder_swap_runs_on_cpu():
+    """HardSimpleVFE + SparseEncoder (the SECOND swap) through the same interface: (N, C·D, H/8, W/8)."""
+    encoder = MODELS.build(dict(
+        type='VoxelBEVEncoder',
+        voxel_layer=dict(voxel_size=[0.25, 0.25, 0.1], point_cloud_range=RANGE, max_num_points=5,
+                         max_voxels=(4000, 4000)),
+        voxel_encoder=dict(type='HardSimpleVFE', num_features=4),
+        middle_encoder=dict(type='SparseEncoder', in_channels=4, sparse_shape=[41, 32, 32],
+                            order=('conv', 'norm', 'act'), base_channels=8, output_channels=16,
+                            encoder_channels=((8, ), (16, 16), (16, 16), (16, 16)),
+                            encoder_paddings=((1, ), (1, 1), (1, 1), ((0, 1, 1), 1)))))
+    canvas = encoder([small_cloud(0), torch.zeros(0, 4), small_cloud(1)])
+    assert canvas.shape == (3, 32, 4, 4)
+    assert (canvas[1] == 0).all() and canvas[0].abs().sum() > 0
+    canvas.sum().backward()
