@@ -7,15 +7,15 @@ _base_ = ['./finetune.py']
 data_root = 'data/v2xpnp_synth/'
 pillar_size = [0.8, 0.8, 12.0]  # the range stays the base's ±51.2 m
 pillar_grid = [128, 128, 1]
-bev_channels = 64
+bev_channels = 32
 max_epochs = 6
 lr = 2e-3
 
 model = dict(
     trunk=dict(
-        bev_encoder=dict(feat_channels=[32], voxel_size=pillar_size),
-        backbone=dict(in_channels=32, out_channels=[32, 64], layer_nums=[1, 2], layer_strides=[2, 2]),
-        neck=dict(in_channels=[32, 64], out_channels=[32, 32], upsample_strides=[1, 2]),
+        bev_encoder=dict(feat_channels=[16], voxel_size=pillar_size),
+        backbone=dict(in_channels=16, out_channels=[16, 32], layer_nums=[1, 2], layer_strides=[2, 2]),
+        neck=dict(in_channels=[16, 32], out_channels=[16, 16], upsample_strides=[1, 2]),
         agent_type_embedding=dict(channels=bev_channels),
         fusion_neck=dict(temporal_fusion=dict(channels=bev_channels),
                          spatial_fusion=dict(channels=bev_channels))),
@@ -25,7 +25,7 @@ model = dict(
     train_cfg=dict(det=dict(grid_size=pillar_grid, voxel_size=pillar_size)),
     test_cfg=dict(det=dict(voxel_size=pillar_size[:2])))
 
-train_dataloader = dict(batch_size=2, num_workers=2, dataset=dict(data_root=data_root))
+train_dataloader = dict(batch_size=2, num_workers=1, dataset=dict(data_root=data_root))
 val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
 test_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
 

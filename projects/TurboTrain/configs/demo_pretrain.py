@@ -4,23 +4,23 @@ _base_ = ['./pretrain.py']
 
 data_root = 'data/v2xpnp_synth/'
 pillar_size = [0.8, 0.8, 12.0]
-bev_channels = 64
+bev_channels = 32
 max_epochs = 2
 lr = 2e-3
 
 # The same trunk as demo_finetune.py (a test checks that the two stay equal).
 model = dict(
     trunk=dict(
-        bev_encoder=dict(feat_channels=[32], voxel_size=pillar_size),
-        backbone=dict(in_channels=32, out_channels=[32, 64], layer_nums=[1, 2], layer_strides=[2, 2]),
-        neck=dict(in_channels=[32, 64], out_channels=[32, 32], upsample_strides=[1, 2]),
+        bev_encoder=dict(feat_channels=[16], voxel_size=pillar_size),
+        backbone=dict(in_channels=16, out_channels=[16, 32], layer_nums=[1, 2], layer_strides=[2, 2]),
+        neck=dict(in_channels=[16, 32], out_channels=[16, 16], upsample_strides=[1, 2]),
         agent_type_embedding=dict(channels=bev_channels),
         fusion_neck=dict(temporal_fusion=dict(channels=bev_channels),
                          spatial_fusion=dict(channels=bev_channels))),
     masking=dict(column_size=(pillar_size[0] * 2, pillar_size[1] * 2)),
     recon_head=dict(in_channels=bev_channels, feat_channels=64))
 
-train_dataloader = dict(batch_size=2, num_workers=2, dataset=dict(data_root=data_root))
+train_dataloader = dict(batch_size=2, num_workers=1, dataset=dict(data_root=data_root))
 val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 

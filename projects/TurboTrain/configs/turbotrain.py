@@ -1,0 +1,6 @@
+# Full TurboTrain fine-tuning: the pretrained trunk (pretrain.py) + balanced multi-task fine-tuning.
+#   tools/dist_train.sh projects/TurboTrain/configs/pretrain.py 8 --work-dir work_dirs/pretrain
+#   tools/dist_train.sh projects/TurboTrain/configs/turbotrain.py 8
+_base_ = ['./finetune_balanced.py']
+pretrained_trunk = 'work_dirs/pretrain/trunk_pretrained.pth'
+model = dict(init_cfg=dict(type='PretrainedTrunk', checkpoint=pretrained_trunk))

@@ -1,0 +1,221 @@
+"""Train and test the demo configs under one budget and print their metrics side by side.
+
+Every figure in the README's results section comes from this script. Each experiment is a real
+``tools/train.py`` run followed by ``tools/test.py`` on its last checkpoint; runs shared by several suites
+(the plain cooperative model is the ``scratch`` and ``sum`` baseline too) are trained once and reused.
+
+    python tools/benchmarks/run_experiments.py cooperation   # issue: full coop vs ego only vs single frame vs CV
+    python tools/benchmarks/run_experiments.py pretraining   # from the pretrained trunk vs from scratch
+    python tools/benchmarks/run_experiments.py balancing     # sum vs pcgrad vs famo vs turbotrain
+    python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
+
+Work dirs go to ``--work-root/<experiment>``; an experiment whose metrics file exists is not run again unless
+``--rerun`` is given. Results are also written as JSON and Markdown to ``--work-root``.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = 'projects/TurboTrain/configs'
+METRIC_KEYS = ('mAP@0.5', 'mAP@0.7', 'ADE', 'FDE', 'MR', 'EPA')
+
+
+@dataclass
+class Experiment:
+    """One row of a results table.
+
+    Attributes:
+        name: row name and work-dir name.
+        config: config path (relative to the repo root).
+        options: ``--cfg-options`` for training and testing.
+        test_options: extra ``--cfg-options`` for testing only.
+        train_from: reuse the checkpoint of that experiment instead of training (test-time variants).
+        needs: experiments that must have run first (e.g. pretraining before fine-tuning from it).
+        epochs_key: which budget applies (``finetune`` or ``pretrain``).
+        evaluate: whether ``tools/test.py`` runs (pretraining reports its own reconstruction metrics).
+    """
+    name: str
+    config: str
+    options: List[str] = field(default_factory=list)
+    test_options: List[str] = field(default_factory=list)
+    train_from: Optional[str] = None
+    needs: List[str] = field(default_factory=list)
+    epochs_key: str = 'finetune'
+    evaluate: bool = True
+
+
+def experiments(work_root: str) -> Dict[str, Experiment]:
+    pretrained_trunk = osp.join(work_root, 'pretrain', 'trunk_pretrained.pth')
+    balanced = f'{CONFIGS}/demo_finetune_balanced.py'
+    return {e.name: e for e in [
+        Experiment('cooperative', f'{CONFIGS}/demo_finetune.py'),
+        Experiment('ego_only', f'{CONFIGS}/demo_finetune.py',
+                   ['model.train_cfg.ego_only=True', 'model.test_cfg.ego_only=True']),
+        Experiment('single_frame', f'{CONFIGS}/demo_finetune.py',
+                   ['model.train_cfg.current_frame_only=True', 'model.test_cfg.current_frame_only=True']),
+        Experiment('cv_baseline', f'{CONFIGS}/demo_finetune.py',
+                   test_options=['test_evaluator.trajectory_source=constant_velocity'], train_from='cooperative'),
+        Experiment('pretrain', f'{CONFIGS}/demo_pretrain.py', epochs_key='pretrain', evaluate=False),
+        Experiment('from_pretrain', f'{CONFIGS}/demo_finetune_from_pretrain.py',
+                   [f'model.init_cfg.checkpoint={pretrained_trunk}'], needs=['pretrain']),
+        Experiment('pcgrad', balanced, ['optim_wrapper.strategy.type=pcgrad']),
+        Experiment('famo', balanced, ['optim_wrapper.strategy.type=famo']),
+        Experiment('turbotrain_balancing', balanced, ['optim_wrapper.strategy.type=turbotrain']),
+        Experiment('turbotrain_full', f'{CONFIGS}/demo_turbotrain.py',
+                   [f'model.init_cfg.checkpoint={pretrained_trunk}'], needs=['pretrain']),
+    ]}
+
+
+SUITES = {
+    'cooperation': ['cooperative', 'ego_only', 'single_frame', 'cv_baseline'],
+    'pretraining': ['cooperative', 'pretrain', 'from_pretrain'],
+    'balancing': ['cooperative', 'pcgrad', 'famo', 'turbotrain_balancing'],
+    'turbotrain': ['cooperative', 'pretrain', 'from_pretrain', 'turbotrain_balancing', 'turbotrain_full'],
+}
+SUITES['all'] = list(dict.fromkeys(sum(SUITES.values(), [])))
+ROW_LABELS = {
+    'cooperative': 'full cooperation (sum of losses, from scratch)',
+    'ego_only': 'ego only (cooperators dropped)',
+    'single_frame': 'single frame (history dropped)',
+    'cv_baseline': 'constant velocity (oracle past, same detections)',
+    'from_pretrain': 'fine-tuned from the pretrained trunk',
+    'pcgrad': 'PCGrad every step',
+    'famo': 'FAMO',
+    'turbotrain_balancing': 'TurboTrain balancing (interval 10)',
+    'turbotrain_full': 'TurboTrain: pretrained trunk + balancing',
+}
+
+
+def data_options(data_root: str) -> List[str]:
+    return [f'data_root={data_root}'] + [
+        f'{loader}.dataset.data_root={data_root}' for loader in ('train_dataloader', 'val_dataloader',
+                                                                  'test_dataloader')]
+
+
+def run_logged(cmd: List[str], log_path: str) -> float:
+    """Run ``cmd`` from the repo root with output to ``log_path``; return the wall time; raise on failure."""
+    start = time.perf_counter()
+    with open(log_path, 'w') as log:
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise SystemExit(f'error: {" ".join(cmd)} failed (exit {proc.returncode}); see {log_path}')
+    return time.perf_counter() - start
+
+
+def last_checkpoint(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def run_experiment(exp: Experiment, args, work_root: str) -> dict:
+    work_dir = osp.join(work_root, exp.name)
+    result_file = osp.join(work_dir, 'result.json')
+    if osp.isfile(result_file) and not args.rerun:
+        with open(result_file) as f:
+            return json.load(f)
+    os.makedirs(work_dir, exist_ok=True)
+    epochs = args.pretrain_epochs if exp.epochs_key == 'pretrain' else args.epochs
+    options = data_options(args.data_root) + exp.options
+    result = dict(name=exp.name, config=exp.config, options=exp.options, epochs=epochs)
+    if exp.train_from is None:
+        train_options = options + [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs + 1}',
+                                   f'randomness.seed={args.seed}']
+        cmd = [sys.executable, 'tools/train.py', exp.config, '--work-dir', work_dir, '--cfg-options'] + train_options
+        print(f'[{exp.name}] training {epochs} epoch(s): {exp.config}', flush=True)
+        result['train_seconds'] = round(run_logged(cmd, osp.join(work_dir, 'train.log')), 1)
+        checkpoint = last_checkpoint(work_dir)
+    else:
+        checkpoint = last_checkpoint(osp.join(work_root, exp.train_from))
+    result['checkpoint'] = checkpoint
+    if exp.evaluate:
+        test_dir = osp.join(work_dir, 'test')
+        cmd = [sys.executable, 'tools/test.py', exp.config, checkpoint, '--work-dir', test_dir,
+               '--cfg-options'] + options + exp.test_options
+        print(f'[{exp.name}] testing {checkpoint}', flush=True)
+        result['test_seconds'] = round(run_logged(cmd, osp.join(work_dir, 'test.log')), 1)
+        metric_files = sorted(glob.glob(osp.join(test_dir, '*', 'v2xpnp_metrics.json')))
+        with open(metric_files[-1]) as f:
+            result['metrics'] = json.load(f)['metrics']
+    with open(result_file, 'w') as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
+def fmt(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return 'n/a'
+    return f'{value:.3f}'
+
+
+def table(rows: List[dict], suite: str) -> str:
+    """Markdown table: AP in %, distances in metres, EPA as a fraction."""
+    lines = [f'| {suite} | AP@0.5 | AP@0.7 | ADE (m) | FDE (m) | MR | EPA | train (s) |',
+             '|---|---|---|---|---|---|---|---|']
+    for row in rows:
+        if 'metrics' not in row:
+            continue
+        m = row['metrics']
+        ap = [fmt(100 * m[k]) if m.get(k) is not None else 'n/a' for k in ('mAP@0.5', 'mAP@0.7')]
+        lines.append(f"| {ROW_LABELS.get(row['name'], row['name'])} | {ap[0]} | {ap[1]} | {fmt(m.get('ADE'))} | "
+                     f"{fmt(m.get('FDE'))} | {fmt(m.get('MR'))} | {fmt(m.get('EPA'))} | "
+                     f"{row.get('train_seconds', '—')} |")
+    return '\n'.join(lines)
+
+
+def pretrain_summary(work_root: str) -> Optional[str]:
+    """The reconstruction figures MAEPretrainHook logged last (Chamfer, occupancy precision/recall)."""
+    logs = sorted(glob.glob(osp.join(work_root, 'pretrain', '*', 'vis_data', 'scalars.json')))
+    if not logs:
+        return None
+    last = {}
+    with open(logs[-1]) as f:
+        for line in f:
+            record = json.loads(line)
+            last.update({k: v for k, v in record.items() if k.startswith('recon')})
+    return ', '.join(f'{k} = {v:.4f}' for k, v in sorted(last.items()) if isinstance(v, float))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('suite', choices=sorted(SUITES))
+    parser.add_argument('--data-root', default='data/v2xpnp_synth/')
+    parser.add_argument('--work-root', default='work_dirs/experiments')
+    parser.add_argument('--epochs', type=int, default=3, help='fine-tuning budget (epochs) of every run')
+    parser.add_argument('--pretrain-epochs', type=int, default=2)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--rerun', action='store_true', help='run again even if results exist')
+    args = parser.parse_args(argv)
+    if not osp.isfile(osp.join(REPO_ROOT, args.data_root, 'v2xpnp_infos_train.pkl')) and not osp.isfile(
+            osp.join(args.data_root, 'v2xpnp_infos_train.pkl')):
+        parser.error(f'no info files in {args.data_root}: run tools/make_synthetic_v2xpnp.py and '
+                     'tools/create_data.py first')
+    work_root = osp.abspath(args.work_root)
+    catalogue = experiments(work_root)
+    rows = []
+    for name in SUITES[args.suite]:
+        for dependency in catalogue[name].needs:
+            run_experiment(catalogue[dependency], args, work_root)
+        rows.append(run_experiment(catalogue[name], args, work_root))
+    text = (f'Suite `{args.suite}`: {args.epochs} fine-tuning epoch(s), {args.pretrain_epochs} pretraining '
+            f'epoch(s), data {args.data_root}, seed {args.seed}\n\n' + table(rows, args.suite))
+    recon = pretrain_summary(work_root) if 'pretrain' in SUITES[args.suite] else None
+    if recon:
+        text += f'\n\nPretraining reconstruction (held-out, last logged): {recon}'
+    print(text)
+    with open(osp.join(work_root, f'{args.suite}.md'), 'w') as f:
+        f.write(text + '\n')
+    with open(osp.join(work_root, f'{args.suite}.json'), 'w') as f:
+        json.dump(rows, f, indent=1)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
