@@ -46,3 +46,5 @@ def test_init_weights_reaches_the_task_heads():
     head = build_head()
     head.init_weights()
     assert torch.allclose(head.task_heads[0].heatmap[-1].bias, torch.full((3, ), -2.19))
+    logits = head([torch.randn(2, 16, 32, 32)])[0][0]['heatmap']
+    assert (logits + 2.19).abs().max() < 0.5  # p ≈ 0.1 everywhere at the start

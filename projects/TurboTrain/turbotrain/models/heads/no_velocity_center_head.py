@@ -1,5 +1,5 @@
 """mmdet3d ``CenterHead`` for 7-DoF boxes (x, y, z, l, w, h, yaw) without velocity."""
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.structures import InstanceData
@@ -27,17 +27,27 @@ class NoVelocityCenterHead(CenterHead):
 
     regression_heads = ('reg', 'height', 'dim', 'rot')
 
+    def __init__(self, *args, heatmap_weight_std: Optional[float] = 0.001, **kwargs) -> None:
+        """``heatmap_weight_std``: std of the normal init of each task's last heatmap conv (None: keep the
+        Kaiming init of ``SeparateHead``); see :meth:`init_weights`. Other arguments as ``CenterHead``."""
+        super().__init__(*args, **kwargs)
+        self.heatmap_weight_std = heatmap_weight_std
+
     def init_weights(self) -> None:
-        """Also initialise the task heads (heatmap bias = ``init_bias``, Kaiming convs).
+        """Initialise the task heads too, so that every heatmap starts at the CenterNet prior p ≈ sigmoid(-2.19).
 
         ``CenterHead.task_heads`` is an ``nn.ModuleList``, which has no ``init_weights``, so mmengine's recursive
-        initialisation never reaches the ``SeparateHead`` s: without this, the heatmap logits start around 0
-        (p ≈ 0.5 everywhere) instead of -2.19 (p ≈ 0.1), and the first focal losses are in the thousands.
+        initialisation never reaches the ``SeparateHead`` s (their heatmap bias stays at PyTorch's default ≈ 0).
+        Here they are initialised explicitly (Kaiming convs, heatmap bias ``init_bias``); the last heatmap conv then
+        gets small weights (``heatmap_weight_std``) because Kaiming there spreads the initial logits by ~±4 and the
+        first Gaussian focal losses run into the thousands.
         """
         super().init_weights()
         for task_head in self.task_heads:
             if not getattr(task_head, 'is_init', False):
                 task_head.init_weights()
+            if self.heatmap_weight_std is not None:
+                torch.nn.init.normal_(task_head.heatmap[-1].weight, std=self.heatmap_weight_std)
 
     def get_targets_single(self, gt_instances_3d: InstanceData) -> Tuple[List[Tensor]]:
         """Targets of one sample: heatmaps ``(K, H, W)``, boxes ``(max_objs, 8)``, indices, masks per task."""
