@@ -35,9 +35,23 @@ def load_config(path: str, cfg_options=None):
     return cfg
 
 
-def default_work_dir(config_path: str) -> str:
-    """``work_dirs/<config name>`` under the current directory, as mmdet3d does."""
-    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+def set_work_dir(cfg, config_path: str, work_dir=None) -> None:
+    """``--work-dir`` if given, else the config's ``work_dir``, else ``work_dirs/<config name>`` (as mmdet3d)."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def build_runner(cfg, launcher: str):
+    """The mmengine Runner for ``cfg`` under ``launcher``, with CPU (gloo) distributed support."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from projects.TurboTrain.turbotrain.utils import prepare_distributed
+    cfg.launcher = launcher
+    prepare_distributed(cfg, launcher)
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 
 def local_rank_is_zero() -> bool:

@@ -36,6 +36,7 @@ DATA_OPTS=(data_root="$DATA/" train_dataloader.dataset.data_root="$DATA/" val_da
 step "3/5 masked pretraining ($PRETRAIN_EPOCHS epoch(s), no labels)"
 "$PY" tools/train.py projects/TurboTrain/configs/demo_pretrain.py --work-dir "$WORK/pretrain" \
   --cfg-options "${DATA_OPTS[@]}" train_cfg.max_epochs="$PRETRAIN_EPOCHS" train_cfg.val_interval=1000 \
+  param_scheduler.1.T_max="$PRETRAIN_EPOCHS" param_scheduler.1.end="$PRETRAIN_EPOCHS" \
   2>&1 | grep -E "Epoch\(train\)|recon|Exported|trunk" || true
 [ -f "$WORK/pretrain/trunk_pretrained.pth" ] || { echo "error: pretraining did not export a trunk" >&2; exit 1; }
 
@@ -43,6 +44,7 @@ step "4/5 balanced fine-tuning from the pretrained trunk ($FINETUNE_EPOCHS epoch
 "$PY" tools/train.py projects/TurboTrain/configs/demo_turbotrain.py --work-dir "$WORK/finetune" \
   --cfg-options "${DATA_OPTS[@]}" model.init_cfg.checkpoint="$WORK/pretrain/trunk_pretrained.pth" \
   train_cfg.max_epochs="$FINETUNE_EPOCHS" train_cfg.val_interval=1000 \
+  param_scheduler.1.T_max="$FINETUNE_EPOCHS" param_scheduler.1.end="$FINETUNE_EPOCHS" \
   2>&1 | grep -E "Epoch\(train\)|PretrainedTrunk|loaded" || true
 CKPT=$(cat "$WORK/finetune/last_checkpoint")
 

@@ -6,7 +6,7 @@
 import argparse
 
 import _cli  # noqa: F401  (puts the repo root on sys.path)
-from _cli import default_work_dir, load_config, require_file
+from _cli import build_runner, load_config, require_file, set_work_dir
 
 
 def parse_args() -> argparse.Namespace:
@@ -27,21 +27,10 @@ def main() -> None:
     args = parse_args()
     require_file(args.checkpoint, 'checkpoint')
     cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
-    from projects.TurboTrain.turbotrain.utils import prepare_distributed
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = default_work_dir(args.config)
+    set_work_dir(cfg, args.config, args.work_dir)
     cfg.load_from = args.checkpoint
     cfg.resume = False
-    prepare_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg, args.launcher)
     runner.test()
 
 

@@ -8,7 +8,7 @@ import inspect
 import os.path as osp
 
 import _cli  # noqa: F401  (puts the repo root on sys.path)
-from _cli import default_work_dir, fail, load_config, require_file
+from _cli import build_runner, fail, load_config, require_file, set_work_dir
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,17 +58,7 @@ def enable_amp(cfg) -> None:
 def main() -> None:
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
-    from projects.TurboTrain.turbotrain.utils import prepare_distributed
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = default_work_dir(args.config)
+    set_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
         enable_amp(cfg)
     if args.auto_scale_lr:
@@ -84,8 +74,7 @@ def main() -> None:
     if cfg.get('load_from') and not cfg.get('resume') and not osp.isfile(cfg.load_from):
         fail(f'load_from checkpoint not found: {cfg.load_from}')
 
-    prepare_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg, args.launcher)
     runner.train()
 
 

@@ -100,6 +100,13 @@ def data_options(data_root: str) -> List[str]:
                                                                   'test_dataloader')]
 
 
+def budget_options(epochs: int) -> List[str]:
+    """Train for ``epochs`` with the cosine schedule (``param_scheduler[1]``) annealing over exactly that budget;
+    validation is left to ``tools/test.py``."""
+    return [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs + 1}',
+            f'param_scheduler.1.T_max={epochs}', f'param_scheduler.1.end={epochs}']
+
+
 def run_logged(cmd: List[str], log_path: str) -> float:
     """Run ``cmd`` from the repo root with output to ``log_path``; return the wall time; raise on failure."""
     start = time.perf_counter()
@@ -126,8 +133,7 @@ def run_experiment(exp: Experiment, args, work_root: str) -> dict:
     options = data_options(args.data_root) + exp.options
     result = dict(name=exp.name, config=exp.config, options=exp.options, epochs=epochs)
     if exp.train_from is None:
-        train_options = options + [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs + 1}',
-                                   f'randomness.seed={args.seed}']
+        train_options = options + budget_options(epochs) + [f'randomness.seed={args.seed}']
         cmd = [sys.executable, 'tools/train.py', exp.config, '--work-dir', work_dir, '--cfg-options'] + train_options
         print(f'[{exp.name}] training {epochs} epoch(s): {exp.config}', flush=True)
         result['train_seconds'] = round(run_logged(cmd, osp.join(work_dir, 'train.log')), 1)
