@@ -1,11 +1,11 @@
 # CPU demo of the backbone swap: demo_finetune.py with a small SECOND sparse-conv 3-D backbone (spconv CPU build +
 # turbotrain's compat patch) instead of the pillar encoder.
 #   python tools/train.py projects/TurboTrain/configs/demo_finetune_spconv.py
-# Only model.trunk.bev_encoder and two keys of model.trunk.backbone change. The trunk's output BEV map stays the
+# Only model.trunk.bev_encoder and model.trunk.backbone.layer_strides change. The trunk's output BEV map stays the
 # pillar demo's 64×64 over ±51.2 m (1.6 m cells), so the fusion neck, heads and their train/test cfg are unchanged:
-#   pillars:  0.8 m pillars (128×128 canvas, 32 ch) → SECOND strides [2, 2] → SECONDFPN → 64×64×64
+#   pillars:  0.8 m pillars (128×128 canvas, 16 ch) → SECOND strides [2, 2] → SECONDFPN → 64×64×32
 #   sparse:   0.4×0.4×0.5 m voxels (sparse grid 25×256×256) → HardSimpleVFE → SparseEncoder (3 stages, BEV
-#             stride 4, height compression: 32 ch × 2 z-cells = 64 ch at 64×64) → SECOND strides [1, 2] → 64×64×64
+#             stride 4, height compression: 8 ch × 2 z-cells = 16 ch at 64×64) → SECOND strides [1, 2] → 64×64×32
 # Cost on 2 CPU cores: see docs/scaling.md (tools/benchmarks/benchmark_backbones.py).
 _base_ = ['./demo_finetune.py']
 
@@ -13,7 +13,7 @@ voxel_range = [-51.2, -51.2, -8.0, 51.2, 51.2, 4.0]  # = the dataset / model poi
 voxel_size = [0.4, 0.4, 0.5]
 # mmdet3d order [z, y, x]: the voxel grid is 24×256×256; one spare z layer as in mmdet3d's SECOND configs.
 sparse_shape = [25, 256, 256]
-sparse_out_channels = 32  # × 2 compressed z-cells = 64 BEV channels
+sparse_out_channels = 8  # × 2 compressed z-cells = 16 BEV channels, the pillar demo's canvas depth
 
 model = dict(
     trunk=dict(
@@ -24,8 +24,8 @@ model = dict(
                              max_voxels=(30000, 30000)),
             voxel_encoder=dict(type='HardSimpleVFE', num_features=4),
             middle_encoder=dict(type='SparseEncoder', in_channels=4, sparse_shape=sparse_shape,
-                                order=('conv', 'norm', 'act'), base_channels=16,
+                                order=('conv', 'norm', 'act'), base_channels=8,
                                 output_channels=sparse_out_channels,
-                                encoder_channels=((16, ), (32, 32), (32, 32)),
+                                encoder_channels=((8, ), (16, 16), (16, 16)),
                                 encoder_paddings=((1, ), (1, 1), ((0, 1, 1), 1)))),
         backbone=dict(in_channels=2 * sparse_out_channels, layer_strides=[1, 2])))

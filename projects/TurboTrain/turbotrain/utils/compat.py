@@ -4,7 +4,14 @@ spconv's CPU build asks ``torch.cuda.current_stream()`` for a stream handle in i
 (``spconv.pytorch.cppcore.get_current_stream``, imported by name into ``ops`` and ``hash``), which raises
 "Torch not compiled with CUDA enabled" on a CPU-only torch. On such machines the handle is irrelevant (CPU kernels
 ignore it), so we make the getter return 0. Nothing is patched when CUDA is available or spconv is absent.
+
+spconv's CPU convolution (gather → ``torch.mm`` → scatter-add per kernel offset, ``spconv.pytorch.ops``) gives
+wrong, run-to-run different features when torch runs more than one intra-op thread (seen with spconv 2.3.8 and 2
+threads: errors of O(1) against the same gather-mm-scatter written in torch ops), and its many small matmuls are
+also much slower multi-threaded on a busy machine. :func:`patch_spconv_cpu_threads` runs those CPU kernels with one
+torch thread (CUDA tensors are untouched), which makes them exact and deterministic.
 """
+import functools
 import importlib
 import importlib.util
 from typing import Callable, List
@@ -46,6 +53,56 @@ def patch_spconv_for_cpu(force: bool = False) -> List[str]:
 
 
 PATCHED_SPCONV_MODULES = patch_spconv_for_cpu()
+
+# spconv.pytorch.ops functions whose CPU path is gather / mm / scatter over the features (first argument).
+_SPCONV_CPU_KERNELS = ('indice_conv', 'indice_conv_backward', 'indice_maxpool', 'indice_maxpool_backward')
+
+
+def _single_threaded_on_cpu(kernel: Callable) -> Callable:
+    """``kernel(features, ...)`` run with one torch intra-op thread when ``features`` is a CPU tensor."""
+
+    @functools.wraps(kernel)
+    def wrapper(features, *args, **kwargs):
+        if features.is_cuda:
+            return kernel(features, *args, **kwargs)
+        threads = torch.get_num_threads()
+        if threads == 1:
+            return kernel(features, *args, **kwargs)
+        torch.set_num_threads(1)
+        try:
+            return kernel(features, *args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    wrapper.__turbotrain_single_threaded__ = True
+    return wrapper
+
+
+def patch_spconv_cpu_threads() -> List[str]:
+    """Wrap spconv's CPU conv / pool kernels (``spconv.pytorch.ops``) by :func:`_single_threaded_on_cpu`.
+
+    Idempotent; the functional layer looks them up as ``ops.<name>`` at call time, so every sparse conv module
+    (mmdet3d's ``SparseEncoder`` included) is covered.
+
+    Returns:
+        The names of the functions wrapped by this call (empty when spconv is absent or already patched).
+    """
+    if importlib.util.find_spec('spconv') is None:
+        return []
+    try:
+        ops = importlib.import_module('spconv.pytorch.ops')
+    except ImportError:
+        return []
+    patched = []
+    for name in _SPCONV_CPU_KERNELS:
+        kernel = getattr(ops, name, None)
+        if kernel is not None and not getattr(kernel, '__turbotrain_single_threaded__', False):
+            setattr(ops, name, _single_threaded_on_cpu(kernel))
+            patched.append(name)
+    return patched
+
+
+SINGLE_THREADED_SPCONV_KERNELS = patch_spconv_cpu_threads()
 
 
 def load_local_checkpoint(filename: str, map_location=None):
