@@ -1,0 +1,58 @@
+"""Every user config loads and builds its model; pretraining and fine-tuning configs share one trunk definition."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from mmdet3d.registry import MODELS
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG_DIR = osp.join(REPO_ROOT, 'projects/TurboTrain/configs')
+USER_CONFIGS = sorted(osp.basename(p) for p in glob.glob(osp.join(CONFIG_DIR, '*.py')))
+# (pretraining config, the fine-tuning configs that load its exported trunk)
+TRUNK_PAIRS = [
+    ('pretrain.py', ['finetune.py', 'finetune_from_pretrain.py', 'finetune_balanced.py', 'turbotrain.py']),
+    ('demo_pretrain.py', ['demo_finetune.py', 'demo_finetune_from_pretrain.py', 'demo_finetune_balanced.py',
+                          'demo_turbotrain.py']),
+]
+
+
+def load(name: str) -> Config:
+    return Config.fromfile(osp.join(CONFIG_DIR, name))
+
+
+@pytest.mark.parametrize('name', USER_CONFIGS)
+def test_config_builds_model(name):
+    from mmengine.registry import init_default_scope
+    cfg = load(name)
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model)
+    assert hasattr(model, 'trunk'), f'{name}: the model must expose its shared trunk'
+    is_pretraining = name.replace('demo_', '').startswith('pretrain')
+    expected = 'CoopMAE' if is_pretraining else 'CoopPnPDetector'
+    assert type(model).__name__ == expected
+
+
+@pytest.mark.parametrize('pretrain,finetunes', TRUNK_PAIRS)
+def test_pretrain_and_finetune_share_the_trunk(pretrain, finetunes):
+    trunk = load(pretrain).model.trunk.to_dict()
+    for finetune in finetunes:
+        assert load(finetune).model.trunk.to_dict() == trunk, f'{finetune} trunk differs from {pretrain}'
+
+
+def test_pretrained_trunk_configs_point_at_the_exported_file():
+    for name, work_dir in (('turbotrain.py', 'work_dirs/pretrain'),
+                           ('demo_turbotrain.py', 'work_dirs/demo_pretrain'),
+                           ('finetune_from_pretrain.py', 'work_dirs/pretrain'),
+                           ('demo_finetune_from_pretrain.py', 'work_dirs/demo_pretrain')):
+        init = load(name).model.init_cfg
+        assert init.type == 'PretrainedTrunk' and init.checkpoint == f'{work_dir}/trunk_pretrained.pth', name
+
+
+def test_pretraining_reads_no_labels():
+    cfg = load('pretrain.py')
+    for loader in ('train_dataloader', 'val_dataloader'):
+        dataset = cfg[loader].dataset
+        assert dataset.load_labels is False
+        assert all(step.type != 'LoadCoopAnnotations' for step in dataset.pipeline)
