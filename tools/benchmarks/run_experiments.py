@@ -81,8 +81,9 @@ SUITES = {
     'turbotrain': ['cooperative', 'pretrain', 'from_pretrain', 'turbotrain_balancing', 'turbotrain_full'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
+# (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
 SUITES['all'] = ['cooperative', 'ego_only', 'single_frame', 'cv_baseline', 'pretrain', 'from_pretrain',
-                 'turbotrain_balancing', 'pcgrad', 'turbotrain_full', 'famo']
+                 'turbotrain_balancing', 'pcgrad', 'famo']
 ROW_LABELS = {
     'cooperative': 'full cooperation (sum of losses, from scratch)',
     'ego_only': 'ego only (cooperators dropped)',
