@@ -50,3 +50,19 @@ def test_half_cell_shift_is_bilinear_and_differentiable():
     assert torch.allclose(warped[0, 0, 4, 4:6], torch.tensor([0.5, 0.5]), atol=1e-5)
     warped.sum().backward()
     assert features.grad[0, 0, 4, 4] > 0
+
+
+def test_scaled_and_flipped_pose_from_augmentation():
+    # Augmentation makes M = A·M_agent a similarity: scale 2 and a flip of y (det < 0) here, plus a translation.
+    # The ego cell centre (x_e, y_e) must read the agent map at M⁻¹ (x_e, y_e).
+    pose = torch.tensor([[2.0, 0.0, 0.0, 3.0], [0.0, -2.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    warp = BEVWarp([-16, -16, -3, 16, 16, 1], mode='nearest')
+    cols = torch.arange(32, dtype=torch.float32)
+    # agent feature = its own x coordinate of the cell centre (a ramp along the columns)
+    features = (cols - 15.5).expand(32, 32).clone()[None, None]
+    warped, valid = warp(features, pose[None])
+    # ego cell (row 16, col 25): centre (9.5, 0.5) → agent (x, y) = ((9.5 - 3) / 2, 0.5 / -2) = (3.25, -0.25):
+    # nearest agent cell centre in x is 3.5 (the ramp value there). A rigid (transpose) inverse would read
+    # x = 2·(9.5 - 3) = 13 instead.
+    assert valid[0, 16, 25]
+    assert warped[0, 0, 16, 25] == 3.5
