@@ -2,7 +2,7 @@
 # TurboTrain end to end on synthetic demo data (~15 min on 2 CPU cores):
 #   generate -> convert -> masked pretraining -> balanced fine-tuning from the pretrained trunk -> test (metrics)
 #   bash tools/quickstart.sh [WORK_ROOT]          (default work_dirs/quickstart)
-# Environment: DATA (default data/v2xpnp_synth), SCENARIOS (7), SEED (0), PRETRAIN_EPOCHS (1), FINETUNE_EPOCHS (4).
+# Environment: DATA (default data/v2xpnp_synth), SCENARIOS (7), SEED (0), PRETRAIN_EPOCHS (1), FINETUNE_EPOCHS (3).
 # Existing data and info files are reused, never overwritten.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,7 +11,7 @@ DATA=${DATA:-data/v2xpnp_synth}
 SCENARIOS=${SCENARIOS:-7}
 SEED=${SEED:-0}
 PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-1}
-FINETUNE_EPOCHS=${FINETUNE_EPOCHS:-4}
+FINETUNE_EPOCHS=${FINETUNE_EPOCHS:-3}
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then if [ -x .venv/bin/python ]; then PY=.venv/bin/python; else PY=python; fi; fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}

@@ -83,7 +83,7 @@ SUITES = {
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
 SUITES['all'] = ['cooperative', 'ego_only', 'single_frame', 'cv_baseline', 'pretrain', 'from_pretrain',
-                 'turbotrain_balancing', 'pcgrad', 'famo']
+                 'turbotrain_balancing', 'pcgrad']
 ROW_LABELS = {
     'cooperative': 'full cooperation (sum of losses, from scratch)',
     'ego_only': 'ego only (cooperators dropped)',
@@ -197,7 +197,7 @@ def main(argv=None) -> int:
     parser.add_argument('suite', choices=sorted(SUITES))
     parser.add_argument('--data-root', default='data/v2xpnp_synth/')
     parser.add_argument('--work-root', default='work_dirs/experiments')
-    parser.add_argument('--epochs', type=int, default=4, help='fine-tuning budget (epochs) of every run')
+    parser.add_argument('--epochs', type=int, default=3, help='fine-tuning budget (epochs) of every run')
     parser.add_argument('--pretrain-epochs', type=int, default=1)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--rerun', action='store_true', help='run again even if results exist')
