@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
@@ -130,7 +131,9 @@ def run_experiment(exp: Experiment, args, work_root: str) -> dict:
     result_file = osp.join(work_dir, 'result.json')
     if osp.isfile(result_file) and not args.rerun:
         with open(result_file) as f:
-            return json.load(f)
+            result = json.load(f)
+        source = osp.join(work_root, exp.train_from) if exp.train_from else work_dir
+        return {**result, **last_epoch_train_losses(source)}
     os.makedirs(work_dir, exist_ok=True)
     epochs = args.pretrain_epochs if exp.epochs_key == 'pretrain' else args.epochs
     options = data_options(args.data_root) + exp.options
@@ -153,9 +156,26 @@ def run_experiment(exp: Experiment, args, work_root: str) -> dict:
         metric_files = sorted(glob.glob(osp.join(test_dir, '*', 'v2xpnp_metrics.json')))
         with open(metric_files[-1]) as f:
             result['metrics'] = json.load(f)['metrics']
+    result.update(last_epoch_train_losses(work_dir))
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def last_epoch_train_losses(work_dir: str) -> Dict[str, float]:
+    """Mean ``loss_det`` / ``loss_pred`` over the logged iterations of the last training epoch (train.log)."""
+    pattern = re.compile(r'Epoch\(train\)\s*\[(\d+)\].*?loss_det: ([0-9.]+)\s+loss_pred: ([0-9.]+)')
+    rows = []
+    log = osp.join(work_dir, 'train.log')
+    if osp.isfile(log):
+        with open(log) as f:
+            rows = [(int(m.group(1)), float(m.group(2)), float(m.group(3))) for m in map(pattern.search, f) if m]
+    if not rows:
+        return {}
+    last = max(epoch for epoch, _, _ in rows)
+    det = [d for epoch, d, _ in rows if epoch == last]
+    pred = [p for epoch, _, p in rows if epoch == last]
+    return dict(train_loss_det=sum(det) / len(det), train_loss_pred=sum(pred) / len(pred))
 
 
 def fmt(value) -> str:
@@ -165,9 +185,10 @@ def fmt(value) -> str:
 
 
 def table(rows: List[dict], suite: str) -> str:
-    """Markdown table: AP in %, distances in metres, EPA as a fraction."""
-    lines = [f'| {suite} | AP@0.5 | AP@0.7 | ADE (m) | FDE (m) | MR | EPA | train (s) |',
-             '|---|---|---|---|---|---|---|---|']
+    """Markdown table: AP in %, distances in metres, EPA as a fraction; the last column is the mean training loss
+    (detection / prediction) over the last epoch's logged iterations, a fit measure independent of the test split."""
+    lines = [f'| {suite} | AP@0.5 | AP@0.7 | ADE (m) | FDE (m) | MR | EPA | train loss det / pred | train (s) |',
+             '|---|---|---|---|---|---|---|---|---|']
     for row in rows:
         if 'metrics' not in row:
             continue
@@ -175,6 +196,7 @@ def table(rows: List[dict], suite: str) -> str:
         ap = [fmt(100 * m[k]) if m.get(k) is not None else 'n/a' for k in ('mAP@0.5', 'mAP@0.7')]
         lines.append(f"| {ROW_LABELS.get(row['name'], row['name'])} | {ap[0]} | {ap[1]} | {fmt(m.get('ADE'))} | "
                      f"{fmt(m.get('FDE'))} | {fmt(m.get('MR'))} | {fmt(m.get('EPA'))} | "
+                     f"{fmt(row.get('train_loss_det'))} / {fmt(row.get('train_loss_pred'))} | "
                      f"{row.get('train_seconds', '—')} |")
     return '\n'.join(lines)
 
