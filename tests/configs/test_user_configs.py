@@ -56,3 +56,18 @@ def test_pretraining_reads_no_labels():
         dataset = cfg[loader].dataset
         assert dataset.load_labels is False
         assert all(step.type != 'LoadCoopAnnotations' for step in dataset.pipeline)
+
+
+@pytest.mark.parametrize('strategy', ['sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain'])
+def test_balanced_config_switches_strategy_by_type(strategy):
+    """`--cfg-options optim_wrapper.strategy.type=NAME` must build (no keys of another strategy left behind)."""
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    cfg = load('demo_finetune_balanced.py')
+    cfg.merge_from_dict({'optim_wrapper.strategy.type': strategy})
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    assert type(wrapper).__name__ == 'BalancedOptimWrapper'
+    from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies.registry import BALANCE_STRATEGIES
+    assert type(wrapper.strategy) is BALANCE_STRATEGIES.get(strategy)

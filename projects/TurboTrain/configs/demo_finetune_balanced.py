@@ -1,4 +1,5 @@
 # CPU demo of balanced fine-tuning (strategy 'turbotrain'; others via optim_wrapper.strategy.type=...).
 _base_ = ['./demo_finetune.py']
-optim_wrapper = dict(type='BalancedOptimWrapper', shared_module='trunk',
-                     strategy=dict(type='turbotrain', interval=10, balance_power=1.0, momentum=0.0))
+# Only the type is set, so `--cfg-options optim_wrapper.strategy.type=pcgrad` switches cleanly; turbotrain's
+# defaults are interval=10, balance_power=1.0, momentum=0.0 (e.g. optim_wrapper.strategy.interval=5 to change).
+optim_wrapper = dict(type='BalancedOptimWrapper', shared_module='trunk', strategy=dict(type='turbotrain'))
