@@ -35,6 +35,17 @@ def load_config(path: str, cfg_options=None):
     return cfg
 
 
+def add_runner_args(parser) -> None:
+    """Options shared by train.py and test.py: work dir, config overrides, launcher."""
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and metrics')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value pairs (xxx=yyy)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
 def set_work_dir(cfg, config_path: str, work_dir=None) -> None:
     """``--work-dir`` if given, else the config's ``work_dir``, else ``work_dirs/<config name>`` (as mmdet3d)."""
     if work_dir is not None:

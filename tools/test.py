@@ -6,20 +6,14 @@
 import argparse
 
 import _cli  # noqa: F401  (puts the repo root on sys.path)
-from _cli import build_runner, load_config, require_file, set_work_dir
+from _cli import add_runner_args, build_runner, load_config, require_file, set_work_dir
 
 
 def parse_args() -> argparse.Namespace:
-    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description='Test (and evaluate) a TurboTrain model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs (xxx=yyy)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_runner_args(parser)
     return parser.parse_args()
 
 

@@ -8,24 +8,18 @@ import inspect
 import os.path as osp
 
 import _cli  # noqa: F401  (puts the repo root on sys.path)
-from _cli import build_runner, fail, load_config, require_file, set_work_dir
+from _cli import add_runner_args, build_runner, fail, load_config, require_file, set_work_dir
 
 
 def parse_args() -> argparse.Namespace:
-    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description='Train a TurboTrain model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    add_runner_args(parser)
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision training')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate with the global batch (auto_scale_lr in the config)')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT; without a value, from the latest checkpoint in the work dir')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs (xxx=yyy)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return parser.parse_args()
 
 
