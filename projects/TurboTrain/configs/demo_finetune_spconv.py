@@ -9,8 +9,8 @@
 # Cost on 2 CPU cores: see docs/scaling.md (tools/benchmarks/benchmark_backbones.py).
 _base_ = ['./demo_finetune.py']
 
-voxel_range = [-51.2, -51.2, -8.0, 51.2, 51.2, 4.0]  # = the dataset / model point_cloud_range
-voxel_size = [0.4, 0.4, 0.5]
+voxel_range = [-32.0, -32.0, -8.0, 32.0, 32.0, 4.0]  # = the dataset / model point_cloud_range
+voxel_size = [0.25, 0.25, 0.5]
 # mmdet3d order [z, y, x]: the voxel grid is 24×256×256; one spare z layer as in mmdet3d's SECOND configs.
 sparse_shape = [25, 256, 256]
 sparse_out_channels = 8  # × 2 compressed z-cells = 16 BEV channels, the pillar demo's canvas depth

@@ -3,7 +3,8 @@
 _base_ = ['./pretrain.py']
 
 data_root = 'data/v2xpnp_synth/'
-pillar_size = [0.8, 0.8, 12.0]
+point_cloud_range = [-32.0, -32.0, -8.0, 32.0, 32.0, 4.0]  # demo_finetune.py's range and pillars
+pillar_size = [0.5, 0.5, 12.0]
 bev_channels = 32
 max_epochs = 2
 lr = 2e-3
@@ -11,17 +12,27 @@ lr = 2e-3
 # The same trunk as demo_finetune.py (a test checks that the two stay equal).
 model = dict(
     trunk=dict(
-        bev_encoder=dict(feat_channels=[16], voxel_size=pillar_size),
+        bev_encoder=dict(feat_channels=[16], voxel_size=pillar_size, point_cloud_range=point_cloud_range),
         backbone=dict(in_channels=16, out_channels=[16, 32], layer_nums=[1, 2], layer_strides=[2, 2]),
         neck=dict(in_channels=[16, 32], out_channels=[16, 16], upsample_strides=[1, 2]),
         agent_type_embedding=dict(channels=bev_channels),
-        fusion_neck=dict(temporal_fusion=dict(channels=bev_channels),
+        fusion_neck=dict(point_cloud_range=point_cloud_range,
+                         temporal_fusion=dict(channels=bev_channels),
                          spatial_fusion=dict(channels=bev_channels))),
-    masking=dict(column_size=(pillar_size[0] * 2, pillar_size[1] * 2)),
-    recon_head=dict(in_channels=bev_channels, feat_channels=64))
+    masking=dict(point_cloud_range=point_cloud_range, column_size=(pillar_size[0] * 2, pillar_size[1] * 2)),
+    target_builder=dict(point_cloud_range=point_cloud_range),
+    recon_head=dict(in_channels=bev_channels, feat_channels=64, point_cloud_range=point_cloud_range))
 
-train_dataloader = dict(batch_size=2, num_workers=1, dataset=dict(data_root=data_root))
-val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
+pretrain_pipeline = [
+    dict(type='LoadCoopPoints'),
+    dict(type='CoopPointsRangeFilter', point_cloud_range=point_cloud_range),
+    dict(type='PackCoopInputs', point_cloud_range=point_cloud_range),
+]
+# pretraining reads no labels anywhere: the inherited (labelled, full-range) pipeline variables are replaced too
+train_pipeline = test_pipeline = eval_pipeline = pretrain_pipeline
+
+train_dataloader = dict(batch_size=2, num_workers=1, dataset=dict(data_root=data_root, pipeline=pretrain_pipeline))
+val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root, pipeline=pretrain_pipeline))
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(lr=lr))

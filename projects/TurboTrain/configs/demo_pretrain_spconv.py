@@ -5,8 +5,8 @@
 # is the pillar demo's 64×64, so the mask column size (one output cell) and the reconstruction head are unchanged.
 _base_ = ['./demo_pretrain.py']
 
-voxel_range = [-51.2, -51.2, -8.0, 51.2, 51.2, 4.0]
-voxel_size = [0.4, 0.4, 0.5]
+voxel_range = [-32.0, -32.0, -8.0, 32.0, 32.0, 4.0]
+voxel_size = [0.25, 0.25, 0.5]
 sparse_shape = [25, 256, 256]
 sparse_out_channels = 8
 
