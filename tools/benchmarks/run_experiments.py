@@ -185,16 +185,20 @@ def fmt(value) -> str:
 
 
 def table(rows: List[dict], suite: str) -> str:
-    """Markdown table: AP in %, distances in metres, EPA as a fraction; the last column is the mean training loss
-    (detection / prediction) over the last epoch's logged iterations, a fit measure independent of the test split."""
-    lines = [f'| {suite} | AP@0.5 | AP@0.7 | ADE (m) | FDE (m) | MR | EPA | train loss det / pred | train (s) |',
-             '|---|---|---|---|---|---|---|---|---|']
+    """Markdown table: AP in % (vehicle, the class OpenCOOD-style V2X benchmarks report, then the mean over the
+    classes), distances in metres, EPA as a fraction; the last columns are the mean training loss (detection /
+    prediction) over the last epoch's logged iterations, a fit measure independent of the test split, and the
+    training wall time."""
+    lines = [f'| {suite} | vehicle AP@0.5 | vehicle AP@0.7 | mAP@0.5 | mAP@0.7 | ADE (m) | FDE (m) | MR | EPA | '
+             'train loss det / pred | train (s) |',
+             '|---|---|---|---|---|---|---|---|---|---|---|']
     for row in rows:
         if 'metrics' not in row:
             continue
         m = row['metrics']
-        ap = [fmt(100 * m[k]) if m.get(k) is not None else 'n/a' for k in ('mAP@0.5', 'mAP@0.7')]
-        lines.append(f"| {ROW_LABELS.get(row['name'], row['name'])} | {ap[0]} | {ap[1]} | {fmt(m.get('ADE'))} | "
+        ap = [fmt(100 * m[k]) if m.get(k) is not None else 'n/a'
+              for k in ('AP@0.5/vehicle', 'AP@0.7/vehicle', 'mAP@0.5', 'mAP@0.7')]
+        lines.append(f"| {ROW_LABELS.get(row['name'], row['name'])} | {' | '.join(ap)} | {fmt(m.get('ADE'))} | "
                      f"{fmt(m.get('FDE'))} | {fmt(m.get('MR'))} | {fmt(m.get('EPA'))} | "
                      f"{fmt(row.get('train_loss_det'))} / {fmt(row.get('train_loss_pred'))} | "
                      f"{row.get('train_seconds', '—')} |")

@@ -1,0 +1,33 @@
+"""run_experiments.py's report: the table's figures (AP in %, vehicle then mean) and the last-epoch losses."""
+import importlib.util
+import os.path as osp
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location(
+    'run_experiments', osp.join(REPO_ROOT, 'tools', 'benchmarks', 'run_experiments.py'))
+run_experiments = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run_experiments)
+
+
+def test_table_row_shows_vehicle_and_mean_ap_in_percent():
+    row = dict(name='cooperative', train_seconds=12.5, train_loss_det=1.25, train_loss_pred=0.5,
+               metrics={'AP@0.5/vehicle': 0.4, 'AP@0.7/vehicle': 0.125, 'mAP@0.5': 0.2, 'mAP@0.7': None,
+                        'ADE': 1.5, 'FDE': 2.0, 'MR': 0.25, 'EPA': float('nan')})
+    lines = run_experiments.table([row, dict(name='pretrain')], 'suite').splitlines()
+    assert len(lines) == 3  # header, rule, one row: a run without metrics is left out
+    cells = [c.strip() for c in lines[2].strip('|').split('|')]
+    assert cells == [run_experiments.ROW_LABELS['cooperative'], '40.000', '12.500', '20.000', 'n/a', '1.500',
+                     '2.000', '0.250', 'n/a', '1.250 / 0.500', '12.5']
+    assert len(cells) == len(lines[0].strip('|').split('|'))
+
+
+def test_last_epoch_train_losses_average_only_the_last_epoch(tmp_path):
+    log = tmp_path / 'train.log'
+    log.write_text(
+        'x Epoch(train) [1][ 20/40]  lr: 1e-3  loss: 9.0  loss_det: 8.0  loss_pred: 1.0\n'
+        'x Epoch(train) [2][ 20/40]  lr: 1e-3  loss: 3.0  loss_det: 2.0  loss_pred: 1.0\n'
+        'x Epoch(train) [2][ 40/40]  lr: 1e-3  loss: 2.0  loss_det: 1.0  loss_pred: 0.5\n'
+        'x Epoch(val) [2][ 10/10]  v2xpnp/mAP@0.5: 0.1\n')
+    losses = run_experiments.last_epoch_train_losses(str(tmp_path))
+    assert losses == dict(train_loss_det=1.5, train_loss_pred=0.75)
+    assert run_experiments.last_epoch_train_losses(str(tmp_path / 'missing')) == {}
