@@ -26,7 +26,8 @@ class TemporalAttentionFusion(BaseModule):
     * it is order-aware through the age embedding yet does not assume a fixed history length (any ``T ≤
       max_history`` works, including ``T = 1``);
     * it is cheap: ``O(T·C²)`` per cell with 1×1 projections and no spatial kernel (motion across cells is left to
-      the 3×3 convolutions of the heads; at 1.6 m cells and 0.1 s frames an object moves less than one cell).
+      the 3×3 convolutions of the heads; at the demo's 1.0 m cells and 0.1 s frames an object moves about one cell
+      or less).
 
     Args:
         channels (int): feature channels ``C``.
