@@ -31,3 +31,34 @@ def test_last_epoch_train_losses_average_only_the_last_epoch(tmp_path):
     losses = run_experiments.last_epoch_train_losses(str(tmp_path))
     assert losses == dict(train_loss_det=1.5, train_loss_pred=0.75)
     assert run_experiments.last_epoch_train_losses(str(tmp_path / 'missing')) == {}
+
+
+def test_other_split_reuses_the_training_and_tests_on_that_split(tmp_path, monkeypatch):
+    """With --split val a trained run (result.json) is not trained again: only tools/test.py runs, on the val infos,
+    and its figures go to result_val.json, next to the untouched test results."""
+    import argparse
+    import json
+    work_dir = tmp_path / 'cooperative'
+    work_dir.mkdir()
+    trained = dict(name='cooperative', epochs=5, train_seconds=99.0, checkpoint='/ckpt/epoch_5.pth',
+                   metrics={'mAP@0.5': 0.1})
+    (work_dir / 'result.json').write_text(json.dumps(trained))
+    commands = []
+
+    def fake_run_logged(cmd, log_path):
+        commands.append(cmd)
+        test_dir = cmd[cmd.index('--work-dir') + 1]
+        (tmp_path / 'cooperative' / osp.basename(test_dir) / 'stamp').mkdir(parents=True)
+        (tmp_path / 'cooperative' / osp.basename(test_dir) / 'stamp' / 'v2xpnp_metrics.json').write_text(
+            json.dumps(dict(metrics={'mAP@0.5': 0.3})))
+        return 1.0
+
+    monkeypatch.setattr(run_experiments, 'run_logged', fake_run_logged)
+    args = argparse.Namespace(split='val', rerun=False, epochs=5, pretrain_epochs=1, data_root='data/x/', seed=0)
+    exp = run_experiments.experiments(str(tmp_path))['cooperative']
+    result = run_experiments.run_experiment(exp, args, str(tmp_path))
+    assert len(commands) == 1 and commands[0][1] == 'tools/test.py' and '/ckpt/epoch_5.pth' in commands[0]
+    assert 'test_dataloader.dataset.ann_file=v2xpnp_infos_val.pkl' in commands[0]
+    assert result['metrics'] == {'mAP@0.5': 0.3} and result['train_seconds'] == 99.0 and result['split'] == 'val'
+    assert json.loads((work_dir / 'result_val.json').read_text())['metrics'] == {'mAP@0.5': 0.3}
+    assert json.loads((work_dir / 'result.json').read_text()) == trained

@@ -8,6 +8,7 @@ Every figure in the README's results section comes from this script. Each experi
     python tools/benchmarks/run_experiments.py pretraining   # from the pretrained trunk vs from scratch
     python tools/benchmarks/run_experiments.py balancing     # sum vs pcgrad vs famo vs turbotrain
     python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
+    python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
 
 Work dirs go to ``--work-root/<experiment>``; an experiment whose metrics file exists is not run again unless
 ``--rerun`` is given. Results are also written as JSON and Markdown to ``--work-root``.
@@ -127,8 +128,12 @@ def last_checkpoint(work_dir: str) -> str:
 
 
 def run_experiment(exp: Experiment, args, work_root: str) -> dict:
+    """Train ``exp`` (unless its results or, for a split other than ``test``, its training exist) and test its last
+    checkpoint on ``args.split``; results are cached in ``result.json`` (``result_<split>.json``)."""
     work_dir = osp.join(work_root, exp.name)
-    result_file = osp.join(work_dir, 'result.json')
+    suffix = '' if args.split == 'test' else f'_{args.split}'
+    result_file = osp.join(work_dir, f'result{suffix}.json')
+    trained_file = osp.join(work_dir, 'result.json')  # written by the run that trained (tested on `test`)
     if osp.isfile(result_file) and not args.rerun:
         with open(result_file) as f:
             result = json.load(f)
@@ -137,22 +142,29 @@ def run_experiment(exp: Experiment, args, work_root: str) -> dict:
     os.makedirs(work_dir, exist_ok=True)
     epochs = args.pretrain_epochs if exp.epochs_key == 'pretrain' else args.epochs
     options = data_options(args.data_root) + exp.options
-    result = dict(name=exp.name, config=exp.config, options=exp.options, epochs=epochs)
-    if exp.train_from is None:
+    result = dict(name=exp.name, config=exp.config, options=exp.options, epochs=epochs, split=args.split)
+    if exp.train_from is not None:
+        checkpoint = last_checkpoint(osp.join(work_root, exp.train_from))
+    elif args.split != 'test' and osp.isfile(trained_file) and not args.rerun:
+        with open(trained_file) as f:
+            trained = json.load(f)
+        result.update(epochs=trained['epochs'], train_seconds=trained.get('train_seconds'))
+        checkpoint = trained['checkpoint']
+    else:
         train_options = options + budget_options(epochs) + [f'randomness.seed={args.seed}']
         cmd = [sys.executable, 'tools/train.py', exp.config, '--work-dir', work_dir, '--cfg-options'] + train_options
         print(f'[{exp.name}] training {epochs} epoch(s): {exp.config}', flush=True)
         result['train_seconds'] = round(run_logged(cmd, osp.join(work_dir, 'train.log')), 1)
         checkpoint = last_checkpoint(work_dir)
-    else:
-        checkpoint = last_checkpoint(osp.join(work_root, exp.train_from))
     result['checkpoint'] = checkpoint
     if exp.evaluate:
-        test_dir = osp.join(work_dir, 'test')
+        test_dir = osp.join(work_dir, f'test{suffix}')
+        split_options = [] if args.split == 'test' else [
+            f'test_dataloader.dataset.ann_file=v2xpnp_infos_{args.split}.pkl']
         cmd = [sys.executable, 'tools/test.py', exp.config, checkpoint, '--work-dir', test_dir,
-               '--cfg-options'] + options + exp.test_options
-        print(f'[{exp.name}] testing {checkpoint}', flush=True)
-        result['test_seconds'] = round(run_logged(cmd, osp.join(work_dir, 'test.log')), 1)
+               '--cfg-options'] + options + exp.test_options + split_options
+        print(f'[{exp.name}] testing {checkpoint} on the {args.split} split', flush=True)
+        result['test_seconds'] = round(run_logged(cmd, osp.join(work_dir, f'test{suffix}.log')), 1)
         metric_files = sorted(glob.glob(osp.join(test_dir, '*', 'v2xpnp_metrics.json')))
         with open(metric_files[-1]) as f:
             result['metrics'] = json.load(f)['metrics']
@@ -227,6 +239,9 @@ def main(argv=None) -> int:
     parser.add_argument('--pretrain-epochs', type=int, default=1)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--rerun', action='store_true', help='run again even if results exist')
+    parser.add_argument('--split', default='test',
+                        help='info split the checkpoints are tested on (v2xpnp_infos_<split>.pkl); for a split other '
+                             'than test, runs already trained (result.json) are only tested')
     args = parser.parse_args(argv)
     if not osp.isfile(osp.join(REPO_ROOT, args.data_root, 'v2xpnp_infos_train.pkl')) and not osp.isfile(
             osp.join(args.data_root, 'v2xpnp_infos_train.pkl')):
@@ -240,14 +255,16 @@ def main(argv=None) -> int:
             run_experiment(catalogue[dependency], args, work_root)
         rows.append(run_experiment(catalogue[name], args, work_root))
     text = (f'Suite `{args.suite}`: {args.epochs} fine-tuning epoch(s), {args.pretrain_epochs} pretraining '
-            f'epoch(s), data {args.data_root}, seed {args.seed}\n\n' + table(rows, args.suite))
+            f'epoch(s), data {args.data_root}, seed {args.seed}, tested on the {args.split} split\n\n'
+            + table(rows, args.suite))
     recon = pretrain_summary(work_root) if 'pretrain' in SUITES[args.suite] else None
     if recon:
         text += f'\n\nPretraining reconstruction (held-out, last logged): {recon}'
     print(text)
-    with open(osp.join(work_root, f'{args.suite}.md'), 'w') as f:
+    suffix = '' if args.split == 'test' else f'_{args.split}'
+    with open(osp.join(work_root, f'{args.suite}{suffix}.md'), 'w') as f:
         f.write(text + '\n')
-    with open(osp.join(work_root, f'{args.suite}.json'), 'w') as f:
+    with open(osp.join(work_root, f'{args.suite}{suffix}.json'), 'w') as f:
         json.dump(rows, f, indent=1)
     return 0
 
