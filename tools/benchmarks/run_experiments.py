@@ -68,6 +68,9 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         Experiment('pretrain', f'{CONFIGS}/demo_pretrain.py', epochs_key='pretrain', evaluate=False),
         Experiment('from_pretrain', f'{CONFIGS}/demo_finetune_from_pretrain.py',
                    [f'model.init_cfg.checkpoint={pretrained_trunk}'], needs=['pretrain']),
+        Experiment('ego_only_from_pretrain', f'{CONFIGS}/demo_finetune_from_pretrain.py',
+                   [f'model.init_cfg.checkpoint={pretrained_trunk}', 'model.train_cfg.ego_only=True',
+                    'model.test_cfg.ego_only=True'], needs=['pretrain']),
         Experiment('pcgrad', balanced, ['optim_wrapper.strategy.type=pcgrad']),
         Experiment('famo', balanced, ['optim_wrapper.strategy.type=famo']),
         Experiment('turbotrain_balancing', balanced, ['optim_wrapper.strategy.type=turbotrain']),
@@ -77,7 +80,8 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
 
 
 SUITES = {
-    'cooperation': ['cooperative', 'ego_only', 'single_frame', 'cv_baseline'],
+    'cooperation': ['cooperative', 'ego_only', 'single_frame', 'cv_baseline', 'from_pretrain',
+                    'ego_only_from_pretrain'],
     'pretraining': ['cooperative', 'pretrain', 'from_pretrain'],
     'balancing': ['cooperative', 'pcgrad', 'famo', 'turbotrain_balancing'],
     'turbotrain': ['cooperative', 'pretrain', 'from_pretrain', 'turbotrain_balancing', 'turbotrain_full'],
@@ -85,13 +89,14 @@ SUITES = {
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
 SUITES['all'] = ['cooperative', 'ego_only', 'single_frame', 'cv_baseline', 'pretrain', 'from_pretrain',
-                 'turbotrain_balancing', 'pcgrad']
+                 'turbotrain_balancing', 'pcgrad', 'ego_only_from_pretrain']
 ROW_LABELS = {
     'cooperative': 'full cooperation (sum of losses, from scratch)',
     'ego_only': 'ego only (cooperators dropped)',
     'single_frame': 'single frame (history dropped)',
     'cv_baseline': 'constant velocity (oracle past, same detections)',
     'from_pretrain': 'fine-tuned from the pretrained trunk',
+    'ego_only_from_pretrain': 'ego only, fine-tuned from the pretrained trunk',
     'pcgrad': 'PCGrad every step',
     'famo': 'FAMO',
     'turbotrain_balancing': 'TurboTrain balancing (interval 10)',
