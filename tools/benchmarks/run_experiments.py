@@ -73,7 +73,8 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
                     'model.test_cfg.ego_only=True'], needs=['pretrain']),
         Experiment('pcgrad', balanced, ['optim_wrapper.strategy.type=pcgrad']),
         Experiment('famo', balanced, ['optim_wrapper.strategy.type=famo']),
-        Experiment('turbotrain_balancing', balanced, ['optim_wrapper.strategy.type=turbotrain']),
+        Experiment('turbotrain_balancing', balanced, ['optim_wrapper.strategy.type=turbotrain',
+                                                      'optim_wrapper.strategy.warmup=100']),
         Experiment('turbotrain_full', f'{CONFIGS}/demo_turbotrain.py',
                    [f'model.init_cfg.checkpoint={pretrained_trunk}'], needs=['pretrain']),
     ]}
@@ -99,7 +100,7 @@ ROW_LABELS = {
     'ego_only_from_pretrain': 'ego only, fine-tuned from the pretrained trunk',
     'pcgrad': 'PCGrad every step',
     'famo': 'FAMO',
-    'turbotrain_balancing': 'TurboTrain balancing (interval 10)',
+    'turbotrain_balancing': 'TurboTrain balancing (interval 10, warm-up 100)',
     'turbotrain_full': 'TurboTrain: pretrained trunk + balancing',
 }
 

@@ -118,6 +118,17 @@ def test_turbotrain_hand_computed():
     assert strategy.num_conflicts == 1 and strategy.num_suppressing == 2
 
 
+def test_turbotrain_warmup_keeps_the_fixed_weights_then_suppresses_every_interval():
+    strategy = _strategy(dict(type='turbotrain', interval=3, warmup=5, task_weights=dict(det=2.0)))
+    assert [s for s in range(13) if strategy.uses_task_grads(s)] == [5, 8, 11]
+    assert strategy.loss_weights() == [2.0, 1.0]  # free updates of the warm-up: the fixed weights
+    strategy.combine(_gram((4., 0.), (0., 1.))[0], 5)  # norms 4 and 1: r ∝ (2/4, 1/1), Σ r = 3
+    assert strategy.loss_weights() == pytest.approx([1.0, 2.0])
+    assert _strategy(dict(type='turbotrain', interval=3)).uses_task_grads(0)  # default: no warm-up
+    with pytest.raises(AssertionError, match='warmup'):
+        _strategy(dict(type='turbotrain', warmup=-1))
+
+
 def test_turbotrain_formula_random_with_momentum():
     generator = torch.Generator().manual_seed(5)
     strategy = _strategy(dict(type='turbotrain', balance_power=0.5, momentum=0.3,

@@ -10,10 +10,15 @@ from .registry import BALANCE_STRATEGIES
 
 @BALANCE_STRATEGIES.register_module(name='turbotrain')
 class TurboTrainStrategy(BaseBalanceStrategy):
-    """Conflict-suppressing updates every ``interval`` updates, free updates in between.
+    """Conflict-suppressing updates every ``interval`` updates after ``warmup`` updates, free updates in between.
 
-    On a conflict-suppressing update (``step % interval == 0``, so the first update is one) with task gradients
-    ``g_k`` on the shared parameters:
+    The first ``warmup`` updates are free updates with the fixed weights (``sum``). Measured on the demo model: in
+    the first ~100 updates the detection gradient on the trunk is 30–1000× the prediction gradient (the untrained
+    heatmap's focal loss), so re-balancing from the first update gave detection weights of 0.002–0.07 and held its
+    loss back; after ~120 updates the ratio settles at 1.5–2.5.
+
+    On a conflict-suppressing update (``step >= warmup`` and ``(step − warmup) % interval == 0``, so the first update
+    after the warm-up is one) with task gradients ``g_k`` on the shared parameters:
 
     1. **Measure**: pairwise cosines and the norm ratio ``max ‖g_k‖ / min ‖g_k‖`` (logged).
     2. **Re-balance magnitudes**: target weights ``r_k ∝ w_k · ‖g_k‖^(−p)`` (``p = balance_power``), normalised so that
@@ -28,21 +33,25 @@ class TurboTrainStrategy(BaseBalanceStrategy):
     Free updates are one backward of ``Σ_k λ_k L_k`` with the weights carried from the last suppressing update; this
     costs the same as ``sum``, which keeps the average overhead near ``1 + (K − 1) / interval`` backward passes.
 
-    Config: ``strategy=dict(type='turbotrain', interval=10, balance_power=1.0, momentum=0.0, project=True)``.
+    Config: ``strategy=dict(type='turbotrain', interval=10, warmup=0, balance_power=1.0, momentum=0.0,
+    project=True)``.
 
     Args:
         task_weights (dict, optional): fixed weights ``w``, see :class:`BaseBalanceStrategy`.
         interval (int): a conflict-suppressing update every ``interval`` optimizer updates.
+        warmup (int): optimizer updates with the fixed weights before the first conflict-suppressing update.
         balance_power (float): ``p`` of the magnitude re-balancing (0 = off, 1 = equal weighted norms).
         momentum (float): ``m``, smoothing of the carried weights across suppressing updates.
         project (bool): whether to project conflicting components away on suppressing updates.
         eps (float): gradient norms at or below ``eps`` count as zero.
     """
 
-    def __init__(self, task_weights=None, interval: int = 10, balance_power: float = 1.0, momentum: float = 0.0,
-                 project: bool = True, eps: float = 1e-12) -> None:
+    def __init__(self, task_weights=None, interval: int = 10, warmup: int = 0, balance_power: float = 1.0,
+                 momentum: float = 0.0, project: bool = True, eps: float = 1e-12) -> None:
         super().__init__(task_weights)
         assert interval >= 1, 'interval must be >= 1'
+        assert warmup >= 0, 'warmup must be >= 0'
+        self.warmup = warmup
         assert 0.0 <= momentum < 1.0, 'momentum must be in [0, 1)'
         self.interval = interval
         self.balance_power = balance_power
@@ -56,7 +65,7 @@ class TurboTrainStrategy(BaseBalanceStrategy):
         self.num_conflicts = 0
 
     def uses_task_grads(self, step: int) -> bool:
-        return step % self.interval == 0
+        return step >= self.warmup and (step - self.warmup) % self.interval == 0
 
     def loss_weights(self, loss_values=None, new_window: bool = True) -> List[float]:
         return list(self.weights)
