@@ -2,16 +2,18 @@
 # TurboTrain end to end on synthetic demo data (~15 min on 2 CPU cores):
 #   generate -> convert -> masked pretraining -> balanced fine-tuning from the pretrained trunk -> test (metrics)
 #   bash tools/quickstart.sh [WORK_ROOT]          (default work_dirs/quickstart)
-# Environment: DATA (default data/v2xpnp_synth), SCENARIOS (7), SEED (0), PRETRAIN_EPOCHS (1), FINETUNE_EPOCHS (3).
+# Environment: DATA (default data/v2xpnp_synth), SCENARIOS (10), SPLIT ("0.7 0.1 0.2": train/val/test fractions of the
+# scenarios), SEED (0), PRETRAIN_EPOCHS (1), FINETUNE_EPOCHS (2).
 # Existing data and info files are reused, never overwritten.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 WORK=${1:-work_dirs/quickstart}
 DATA=${DATA:-data/v2xpnp_synth}
-SCENARIOS=${SCENARIOS:-7}
+SCENARIOS=${SCENARIOS:-10}
+SPLIT=${SPLIT:-0.7 0.1 0.2}
 SEED=${SEED:-0}
 PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-1}
-FINETUNE_EPOCHS=${FINETUNE_EPOCHS:-3}
+FINETUNE_EPOCHS=${FINETUNE_EPOCHS:-2}
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then if [ -x .venv/bin/python ]; then PY=.venv/bin/python; else PY=python; fi; fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
@@ -20,7 +22,9 @@ start=$(date +%s)
 
 if [ ! -d "$DATA/train" ]; then
   step "1/5 generating $SCENARIOS synthetic scenarios into $DATA"
-  "$PY" tools/make_synthetic_v2xpnp.py --out "$DATA" --scenarios "$SCENARIOS" --seed "$SEED" --quiet
+  # shellcheck disable=SC2086  (SPLIT is three numbers)
+  "$PY" tools/make_synthetic_v2xpnp.py --out "$DATA" --scenarios "$SCENARIOS" --seed "$SEED" --split-fractions $SPLIT \
+    --quiet
 else
   step "1/5 reusing synthetic data in $DATA"
 fi

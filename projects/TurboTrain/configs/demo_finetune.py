@@ -1,5 +1,5 @@
 # CPU demo: the fine-tune model with a small trunk, trained on synthetic demo data on 2 CPU cores in minutes.
-#   python tools/make_synthetic_v2xpnp.py --out data/v2xpnp_synth --scenarios 7 --seed 0
+#   python tools/make_synthetic_v2xpnp.py --out data/v2xpnp_synth --scenarios 10 --seed 0 --split-fractions 0.7 0.1 0.2
 #   python tools/create_data.py v2xpnp --root-path data/v2xpnp_synth --out-dir data/v2xpnp_synth
 #   python tools/train.py projects/TurboTrain/configs/demo_finetune.py
 #
