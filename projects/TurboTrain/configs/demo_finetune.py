@@ -17,30 +17,20 @@ bev_channels = 32
 max_epochs = 6
 lr = 2e-3
 
-# The base pipelines, restated for the demo range (a config's variables are resolved where they are written).
-train_pipeline = [
-    dict(type='LoadCoopPoints'),
-    dict(type='LoadCoopAnnotations'),
-    dict(type='CoopPointsRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='CoopRandomFlip', flip_ratio_bev_horizontal=0.5, flip_ratio_bev_vertical=0.0),
-    dict(type='CoopGlobalRotScaleTrans', rot_range=[-0.78539816, 0.78539816], scale_ratio_range=[0.95, 1.05],
-         translation_std=[0.0, 0.0, 0.0]),
-    dict(type='CoopObjectRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='PackCoopInputs', point_cloud_range=point_cloud_range),
-]
+# The base pipelines at the demo range (a config's variables are resolved where they are written, so the base's
+# lists keep ±51.2 m): the test pipeline, + labels = the eval pipeline, + augmentation = the train pipeline.
 test_pipeline = [
     dict(type='LoadCoopPoints'),
     dict(type='CoopPointsRangeFilter', point_cloud_range=point_cloud_range),
     dict(type='CoopObjectRangeFilter', point_cloud_range=point_cloud_range),
     dict(type='PackCoopInputs', point_cloud_range=point_cloud_range),
 ]
-eval_pipeline = [
-    dict(type='LoadCoopPoints'),
-    dict(type='LoadCoopAnnotations'),
-    dict(type='CoopPointsRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='CoopObjectRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='PackCoopInputs', point_cloud_range=point_cloud_range),
-]
+eval_pipeline = test_pipeline[:1] + [dict(type='LoadCoopAnnotations')] + test_pipeline[1:]
+train_pipeline = eval_pipeline[:3] + [
+    dict(type='CoopRandomFlip', flip_ratio_bev_horizontal=0.5, flip_ratio_bev_vertical=0.0),
+    dict(type='CoopGlobalRotScaleTrans', rot_range=[-0.78539816, 0.78539816], scale_ratio_range=[0.95, 1.05],
+         translation_std=[0.0, 0.0, 0.0]),
+] + eval_pipeline[3:]
 
 model = dict(
     trunk=dict(
