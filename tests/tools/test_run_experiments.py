@@ -62,3 +62,31 @@ def test_other_split_reuses_the_training_and_tests_on_that_split(tmp_path, monke
     assert result['metrics'] == {'mAP@0.5': 0.3} and result['train_seconds'] == 99.0 and result['split'] == 'val'
     assert json.loads((work_dir / 'result_val.json').read_text())['metrics'] == {'mAP@0.5': 0.3}
     assert json.loads((work_dir / 'result.json').read_text()) == trained
+
+
+def test_test_only_row_reports_the_training_losses_of_the_run_it_reuses(tmp_path, monkeypatch):
+    """cv_baseline re-tests the cooperative checkpoint: its row carries cooperative's last-epoch losses, the
+    first time (fresh) as well as from its cached result."""
+    import argparse
+    import json
+    source = tmp_path / 'cooperative'
+    source.mkdir()
+    (source / 'last_checkpoint').write_text('/ckpt/epoch_3.pth')
+    (source / 'train.log').write_text('x Epoch(train) [3][ 20/40]  loss: 3.0  loss_det: 2.0  loss_pred: 1.0\n')
+
+    def fake_run_logged(cmd, log_path):
+        test_dir = cmd[cmd.index('--work-dir') + 1]
+        import os
+        os.makedirs(osp.join(test_dir, 'stamp'))
+        with open(osp.join(test_dir, 'stamp', 'v2xpnp_metrics.json'), 'w') as f:
+            json.dump(dict(metrics={'mAP@0.5': 0.3}), f)
+        return 1.0
+
+    monkeypatch.setattr(run_experiments, 'run_logged', fake_run_logged)
+    args = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/', seed=0)
+    exp = run_experiments.experiments(str(tmp_path))['cv_baseline']
+    fresh = run_experiments.run_experiment(exp, args, str(tmp_path))
+    cached = run_experiments.run_experiment(exp, args, str(tmp_path))
+    for result in (fresh, cached):
+        assert result['checkpoint'] == '/ckpt/epoch_3.pth'
+        assert (result['train_loss_det'], result['train_loss_pred']) == (2.0, 1.0)

@@ -140,17 +140,17 @@ def run_experiment(exp: Experiment, args, work_root: str) -> dict:
     suffix = '' if args.split == 'test' else f'_{args.split}'
     result_file = osp.join(work_dir, f'result{suffix}.json')
     trained_file = osp.join(work_dir, 'result.json')  # written by the run that trained (tested on `test`)
+    trained_dir = osp.join(work_root, exp.train_from) if exp.train_from else work_dir  # holds train.log
     if osp.isfile(result_file) and not args.rerun:
         with open(result_file) as f:
             result = json.load(f)
-        source = osp.join(work_root, exp.train_from) if exp.train_from else work_dir
-        return {**result, **last_epoch_train_losses(source)}
+        return {**result, **last_epoch_train_losses(trained_dir)}
     os.makedirs(work_dir, exist_ok=True)
     epochs = args.pretrain_epochs if exp.epochs_key == 'pretrain' else args.epochs
     options = data_options(args.data_root) + exp.options
     result = dict(name=exp.name, config=exp.config, options=exp.options, epochs=epochs, split=args.split)
     if exp.train_from is not None:
-        checkpoint = last_checkpoint(osp.join(work_root, exp.train_from))
+        checkpoint = last_checkpoint(trained_dir)
     elif args.split != 'test' and osp.isfile(trained_file) and not args.rerun:
         with open(trained_file) as f:
             trained = json.load(f)
@@ -174,7 +174,7 @@ def run_experiment(exp: Experiment, args, work_root: str) -> dict:
         metric_files = sorted(glob.glob(osp.join(test_dir, '*', 'v2xpnp_metrics.json')))
         with open(metric_files[-1]) as f:
             result['metrics'] = json.load(f)['metrics']
-    result.update(last_epoch_train_losses(work_dir))
+    result.update(last_epoch_train_losses(trained_dir))
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
