@@ -54,7 +54,7 @@ def test_other_split_reuses_the_training_and_tests_on_that_split(tmp_path, monke
         return 1.0
 
     monkeypatch.setattr(run_experiments, 'run_logged', fake_run_logged)
-    args = argparse.Namespace(split='val', rerun=False, epochs=5, pretrain_epochs=1, data_root='data/x/', seed=0)
+    args = argparse.Namespace(split='val', rerun=False, epochs=5, pretrain_epochs=1, data_root='data/x/')
     exp = run_experiments.experiments(str(tmp_path))['cooperative']
     result = run_experiments.run_experiment(exp, args, str(tmp_path))
     assert len(commands) == 1 and commands[0][1] == 'tools/test.py' and '/ckpt/epoch_5.pth' in commands[0]
@@ -83,10 +83,57 @@ def test_test_only_row_reports_the_training_losses_of_the_run_it_reuses(tmp_path
         return 1.0
 
     monkeypatch.setattr(run_experiments, 'run_logged', fake_run_logged)
-    args = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/', seed=0)
+    args = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/')
     exp = run_experiments.experiments(str(tmp_path))['cv_baseline']
     fresh = run_experiments.run_experiment(exp, args, str(tmp_path))
     cached = run_experiments.run_experiment(exp, args, str(tmp_path))
     for result in (fresh, cached):
         assert result['checkpoint'] == '/ckpt/epoch_3.pth'
         assert (result['train_loss_det'], result['train_loss_pred']) == (2.0, 1.0)
+
+
+def test_several_seeds_show_mean_and_sample_sd():
+    """Per-seed rows merge into lists; a cell is mean ± sample sd (n − 1), a missing value is left out."""
+    rows = [dict(name='famo', seed=seed, train_seconds=t, train_loss_det=d, train_loss_pred=0.5,
+                 metrics={'AP@0.5/vehicle': ap, 'AP@0.7/vehicle': None, 'mAP@0.5': 0.1, 'mAP@0.7': 0.0,
+                          'ADE': ade, 'FDE': 2.0, 'MR': 0.5, 'EPA': -0.25})
+            for seed, t, d, ap, ade in [(0, 10.0, 1.0, 0.2, 1.0), (1, 20.0, 2.0, 0.3, 2.0), (2, 30.0, 3.0, 0.4, None)]]
+    merged = run_experiments.merge_seeds(rows)
+    assert merged['seeds'] == [0, 1, 2] and merged['metrics']['ADE'] == [1.0, 2.0, None]
+    cells = [c.strip() for c in run_experiments.table([merged], 'x').splitlines()[2].strip('|').split('|')]
+    # AP: 20, 30, 40 % -> mean 30, sd 10; ADE: 1, 2 -> mean 1.5, sd sqrt(0.5)
+    assert cells[0] == 'FAMO (3 seeds)'
+    assert cells[1:6] == ['30.000 ± 10.000', 'n/a', '10.000 ± 0.000', '0.000 ± 0.000', '1.500 ± 0.707']
+    assert cells[9] == '2.000 ± 1.000 / 0.500 ± 0.000' and cells[10] == '20.0 ± 10.0'
+
+
+def test_seed_work_roots_keep_seed_0_where_it_was():
+    assert run_experiments.seed_work_root('/w/experiments', 0) == '/w/experiments'
+    assert run_experiments.seed_work_root('/w/experiments/', 2) == '/w/experiments_seed2'
+
+
+def test_training_command_carries_the_seed(tmp_path, monkeypatch):
+    import argparse
+    import json
+    commands = []
+
+    def fake_run_logged(cmd, log_path):
+        commands.append(cmd)
+        work_dir = cmd[cmd.index('--work-dir') + 1]
+        if cmd[1] == 'tools/train.py':
+            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+                f.write('/ckpt/epoch_3.pth')
+        else:
+            import os
+            os.makedirs(osp.join(work_dir, 'stamp'))
+            with open(osp.join(work_dir, 'stamp', 'v2xpnp_metrics.json'), 'w') as f:
+                json.dump(dict(metrics={'mAP@0.5': 0.3}), f)
+        return 1.0
+
+    monkeypatch.setattr(run_experiments, 'run_logged', fake_run_logged)
+    args = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/')
+    root = run_experiments.seed_work_root(str(tmp_path / 'exp'), 3)
+    result = run_experiments.run_experiment(run_experiments.experiments(root)['famo'], args, root, seed=3)
+    assert 'randomness.seed=3' in commands[0] and commands[0][commands[0].index('--work-dir') + 1] == osp.join(
+        root, 'famo')
+    assert result['seed'] == 3 and result['metrics'] == {'mAP@0.5': 0.3}

@@ -9,9 +9,12 @@ Every figure in the README's results section comes from this script. Each experi
     python tools/benchmarks/run_experiments.py balancing     # sum vs pcgrad vs famo vs turbotrain
     python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
     python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
+    python tools/benchmarks/run_experiments.py balancing --seeds 0 1 2 --only cooperative turbotrain_balancing
 
-Work dirs go to ``--work-root/<experiment>``; an experiment whose metrics file exists is not run again unless
-``--rerun`` is given. Results are also written as JSON and Markdown to ``--work-root``.
+Work dirs go to ``--work-root/<experiment>`` for seed 0 and ``<work-root>_seed<N>/<experiment>`` for seed N; an
+experiment whose metrics file exists is not run again unless ``--rerun`` is given. With several seeds each cell is
+the mean ± sample standard deviation over the seeds. Results are also written as JSON and Markdown to
+``--work-root``.
 """
 import argparse
 import glob
@@ -75,6 +78,9 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         Experiment('famo', balanced, ['optim_wrapper.strategy.type=famo']),
         Experiment('turbotrain_balancing', balanced, ['optim_wrapper.strategy.type=turbotrain',
                                                       'optim_wrapper.strategy.warmup=100']),
+        Experiment('turbotrain_power05', balanced, ['optim_wrapper.strategy.type=turbotrain',
+                                                    'optim_wrapper.strategy.warmup=100',
+                                                    'optim_wrapper.strategy.balance_power=0.5']),
         Experiment('turbotrain_full', f'{CONFIGS}/demo_turbotrain.py',
                    [f'model.init_cfg.checkpoint={pretrained_trunk}'], needs=['pretrain']),
     ]}
@@ -84,7 +90,7 @@ SUITES = {
     'cooperation': ['cooperative', 'ego_only', 'single_frame', 'cv_baseline', 'from_pretrain',
                     'ego_only_from_pretrain'],
     'pretraining': ['cooperative', 'pretrain', 'from_pretrain'],
-    'balancing': ['cooperative', 'pcgrad', 'famo', 'turbotrain_balancing'],
+    'balancing': ['cooperative', 'pcgrad', 'famo', 'turbotrain_balancing', 'turbotrain_power05'],
     'turbotrain': ['cooperative', 'pretrain', 'from_pretrain', 'turbotrain_balancing', 'turbotrain_full'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
@@ -101,6 +107,7 @@ ROW_LABELS = {
     'pcgrad': 'PCGrad every step',
     'famo': 'FAMO',
     'turbotrain_balancing': 'TurboTrain balancing (interval 10, warm-up 100)',
+    'turbotrain_power05': 'TurboTrain balancing, balance power 0.5',
     'turbotrain_full': 'TurboTrain: pretrained trunk + balancing',
 }
 
@@ -133,7 +140,13 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
-def run_experiment(exp: Experiment, args, work_root: str) -> dict:
+def seed_work_root(work_root: str, seed: int) -> str:
+    """Where the runs of ``seed`` live: ``work_root`` itself for seed 0 (the default), ``<work_root>_seed<N>``
+    otherwise."""
+    return work_root if seed == 0 else f'{work_root.rstrip(os.sep)}_seed{seed}'
+
+
+def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict:
     """Train ``exp`` (unless its results or, for a split other than ``test``, its training exist) and test its last
     checkpoint on ``args.split``; results are cached in ``result.json`` (``result_<split>.json``)."""
     work_dir = osp.join(work_root, exp.name)
@@ -148,7 +161,7 @@ def run_experiment(exp: Experiment, args, work_root: str) -> dict:
     os.makedirs(work_dir, exist_ok=True)
     epochs = args.pretrain_epochs if exp.epochs_key == 'pretrain' else args.epochs
     options = data_options(args.data_root) + exp.options
-    result = dict(name=exp.name, config=exp.config, options=exp.options, epochs=epochs, split=args.split)
+    result = dict(name=exp.name, config=exp.config, options=exp.options, epochs=epochs, split=args.split, seed=seed)
     if exp.train_from is not None:
         checkpoint = last_checkpoint(trained_dir)
     elif args.split != 'test' and osp.isfile(trained_file) and not args.rerun:
@@ -157,7 +170,7 @@ def run_experiment(exp: Experiment, args, work_root: str) -> dict:
         result.update(epochs=trained['epochs'], train_seconds=trained.get('train_seconds'))
         checkpoint = trained['checkpoint']
     else:
-        train_options = options + budget_options(epochs) + [f'randomness.seed={args.seed}']
+        train_options = options + budget_options(epochs) + [f'randomness.seed={seed}']
         cmd = [sys.executable, 'tools/train.py', exp.config, '--work-dir', work_dir, '--cfg-options'] + train_options
         print(f'[{exp.name}] training {epochs} epoch(s): {exp.config}', flush=True)
         result['train_seconds'] = round(run_logged(cmd, osp.join(work_dir, 'train.log')), 1)
@@ -196,10 +209,38 @@ def last_epoch_train_losses(work_dir: str) -> Dict[str, float]:
     return dict(train_loss_det=sum(det) / len(det), train_loss_pred=sum(pred) / len(pred))
 
 
-def fmt(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+def fmt(value, scale: float = 1.0, digits: int = 3) -> str:
+    """``value`` × ``scale`` with ``digits`` decimals; a list of per-seed values as ``mean ± sample sd`` (the values that are
+    missing or NaN are left out; ``n/a`` if none is left)."""
+    values = value if isinstance(value, list) else [value]
+    values = [v * scale for v in values if v is not None and v == v]
+    if not values:
         return 'n/a'
-    return f'{value:.3f}'
+    mean = sum(values) / len(values)
+    if not isinstance(value, list) or len(value) == 1:
+        return f'{mean:.{digits}f}'
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else float('nan')
+    return f'{mean:.{digits}f} ± {sd:.{digits}f}'
+
+
+def fmt_seconds(value) -> str:
+    """A training time (s, 1 decimal; per-seed lists as mean ± sd); ``—`` for a test-only row."""
+    values = [v for v in (value if isinstance(value, list) else [value]) if v is not None]
+    if not values:
+        return '—'
+    return fmt(values, digits=1)
+
+
+def merge_seeds(rows: List[dict]) -> dict:
+    """One row from the rows of the same experiment under several seeds: every metric, loss and time becomes the
+    list of its per-seed values (for :func:`fmt`)."""
+    merged = dict(name=rows[0]['name'], seeds=[row.get('seed', 0) for row in rows])
+    for key in ('train_loss_det', 'train_loss_pred', 'train_seconds'):
+        merged[key] = [row.get(key) for row in rows]
+    if all('metrics' in row for row in rows):
+        keys = set().union(*(row['metrics'] for row in rows))
+        merged['metrics'] = {k: [row['metrics'].get(k) for row in rows] for k in keys}
+    return merged
 
 
 def table(rows: List[dict], suite: str) -> str:
@@ -214,12 +255,14 @@ def table(rows: List[dict], suite: str) -> str:
         if 'metrics' not in row:
             continue
         m = row['metrics']
-        ap = [fmt(100 * m[k]) if m.get(k) is not None else 'n/a'
-              for k in ('AP@0.5/vehicle', 'AP@0.7/vehicle', 'mAP@0.5', 'mAP@0.7')]
-        lines.append(f"| {ROW_LABELS.get(row['name'], row['name'])} | {' | '.join(ap)} | {fmt(m.get('ADE'))} | "
+        ap = [fmt(m.get(k), scale=100) for k in ('AP@0.5/vehicle', 'AP@0.7/vehicle', 'mAP@0.5', 'mAP@0.7')]
+        label = ROW_LABELS.get(row['name'], row['name'])
+        if len(row.get('seeds', [])) > 1:
+            label += f" ({len(row['seeds'])} seeds)"
+        lines.append(f"| {label} | {' | '.join(ap)} | {fmt(m.get('ADE'))} | "
                      f"{fmt(m.get('FDE'))} | {fmt(m.get('MR'))} | {fmt(m.get('EPA'))} | "
                      f"{fmt(row.get('train_loss_det'))} / {fmt(row.get('train_loss_pred'))} | "
-                     f"{row.get('train_seconds', '—')} |")
+                     f"{fmt_seconds(row.get('train_seconds'))} |")
     return '\n'.join(lines)
 
 
@@ -243,7 +286,11 @@ def main(argv=None) -> int:
     parser.add_argument('--work-root', default='work_dirs/experiments')
     parser.add_argument('--epochs', type=int, default=3, help='fine-tuning budget (epochs) of every run')
     parser.add_argument('--pretrain-epochs', type=int, default=1)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0],
+                        help='training seeds; seed 0 runs in --work-root, seed N in <work-root>_seed<N>; with several '
+                             'seeds each cell is the mean ± sample standard deviation')
+    parser.add_argument('--only', nargs='+', metavar='EXPERIMENT',
+                        help='run and report only these experiments of the suite (and what they need)')
     parser.add_argument('--rerun', action='store_true', help='run again even if results exist')
     parser.add_argument('--split', default='test',
                         help='info split the checkpoints are tested on (v2xpnp_infos_<split>.pkl); for a split other '
@@ -253,25 +300,38 @@ def main(argv=None) -> int:
             osp.join(args.data_root, 'v2xpnp_infos_train.pkl')):
         parser.error(f'no info files in {args.data_root}: run tools/make_synthetic_v2xpnp.py and '
                      'tools/create_data.py first')
+    names = SUITES[args.suite]
+    if args.only:
+        unknown = sorted(set(args.only) - set(names))
+        if unknown:
+            parser.error(f'--only: {", ".join(unknown)} not in suite {args.suite!r} ({", ".join(names)})')
+        names = [name for name in names if name in args.only]
     work_root = osp.abspath(args.work_root)
-    catalogue = experiments(work_root)
-    rows = []
-    for name in SUITES[args.suite]:
-        for dependency in catalogue[name].needs:
-            run_experiment(catalogue[dependency], args, work_root)
-        rows.append(run_experiment(catalogue[name], args, work_root))
+    runs: Dict[str, List[dict]] = {name: [] for name in names}
+    for seed in args.seeds:
+        seed_root = seed_work_root(work_root, seed)
+        catalogue = experiments(seed_root)
+        for name in names:
+            for dependency in catalogue[name].needs:
+                run_experiment(catalogue[dependency], args, seed_root, seed)
+            runs[name].append(run_experiment(catalogue[name], args, seed_root, seed))
+    rows = [runs[name][0] if len(args.seeds) == 1 else merge_seeds(runs[name]) for name in names]
+    seeds = ', '.join(map(str, args.seeds))
     text = (f'Suite `{args.suite}`: {args.epochs} fine-tuning epoch(s), {args.pretrain_epochs} pretraining '
-            f'epoch(s), data {args.data_root}, seed {args.seed}, tested on the {args.split} split\n\n'
+            f'epoch(s), data {args.data_root}, seed(s) {seeds}, tested on the {args.split} split\n\n'
             + table(rows, args.suite))
-    recon = pretrain_summary(work_root) if 'pretrain' in SUITES[args.suite] else None
+    recon = pretrain_summary(seed_work_root(work_root, args.seeds[0])) if 'pretrain' in names else None
     if recon:
-        text += f'\n\nPretraining reconstruction (held-out, last logged): {recon}'
+        text += f'\n\nPretraining reconstruction (held-out, last logged, seed {args.seeds[0]}): {recon}'
     print(text)
-    suffix = '' if args.split == 'test' else f'_{args.split}'
-    with open(osp.join(work_root, f'{args.suite}{suffix}.md'), 'w') as f:
+    stem = args.suite + ('' if args.split == 'test' else f'_{args.split}')
+    stem += '' if args.seeds == [0] else '_seeds' + '-'.join(map(str, args.seeds))
+    stem += '' if not args.only else '_partial'
+    os.makedirs(work_root, exist_ok=True)
+    with open(osp.join(work_root, f'{stem}.md'), 'w') as f:
         f.write(text + '\n')
-    with open(osp.join(work_root, f'{args.suite}{suffix}.json'), 'w') as f:
-        json.dump(rows, f, indent=1)
+    with open(osp.join(work_root, f'{stem}.json'), 'w') as f:
+        json.dump(rows if len(args.seeds) == 1 else [run for name in names for run in runs[name]], f, indent=1)
     return 0
 
 
