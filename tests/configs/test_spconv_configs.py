@@ -46,8 +46,8 @@ SPARSE_ENCODER_KEYS = {
     'middle_encoder.base_channels', 'middle_encoder.output_channels', 'middle_encoder.encoder_channels',
     'middle_encoder.encoder_paddings'
 }
-# top-level variables the swap introduces (they feed the keys above)
-SWAP_VARIABLES = {'voxel_range', 'voxel_size', 'sparse_shape', 'sparse_out_channels'}
+# top-level variables the swap introduces (configs/_base_/models/spconv_trunk*.py; they feed the keys above)
+SWAP_VARIABLES = {'voxel_range', 'voxel_size', 'sparse_shape', 'sparse_out_channels', 'spconv_trunk'}
 # a *_from_pretrain child also loads the sparse pretraining's export instead of the pillar one
 CHECKPOINT_KEYS = {'model.init_cfg.checkpoint'}
 

@@ -2,30 +2,12 @@
 # turbotrain's compat patch) instead of the pillar encoder.
 #   python tools/train.py projects/TurboTrain/configs/demo_finetune_spconv.py
 # Only model.trunk.bev_encoder and model.trunk.backbone.layer_strides change. The trunk's output BEV map stays the
-# pillar demo's 64×64 over ±51.2 m (1.6 m cells), so the fusion neck, heads and their train/test cfg are unchanged:
-#   pillars:  0.8 m pillars (128×128 canvas, 16 ch) → SECOND strides [2, 2] → SECONDFPN → 64×64×32
-#   sparse:   0.4×0.4×0.5 m voxels (sparse grid 25×256×256) → HardSimpleVFE → SparseEncoder (3 stages, BEV
+# pillar demo's 64×64 over ±32 m (1.0 m cells), so the fusion neck, heads and their train/test cfg are unchanged:
+#   pillars:  0.5 m pillars (128×128 canvas, 16 ch) → SECOND strides [2, 2] → SECONDFPN → 64×64×32
+#   sparse:   0.25×0.25×0.5 m voxels (sparse grid 25×256×256) → HardSimpleVFE → SparseEncoder (3 stages, BEV
 #             stride 4, height compression: 8 ch × 2 z-cells = 16 ch at 64×64) → SECOND strides [1, 2] → 64×64×32
+# The swap itself (shared with demo_pretrain_spconv.py) is configs/_base_/models/spconv_trunk_demo.py.
 # Cost on 2 CPU cores: see docs/scaling.md (tools/benchmarks/benchmark_backbones.py).
-_base_ = ['./demo_finetune.py']
+_base_ = ['./demo_finetune.py', '../../../configs/_base_/models/spconv_trunk_demo.py']
 
-voxel_range = [-32.0, -32.0, -8.0, 32.0, 32.0, 4.0]  # = the dataset / model point_cloud_range
-voxel_size = [0.25, 0.25, 0.5]
-# mmdet3d order [z, y, x]: the voxel grid is 24×256×256; one spare z layer as in mmdet3d's SECOND configs.
-sparse_shape = [25, 256, 256]
-sparse_out_channels = 8  # × 2 compressed z-cells = 16 BEV channels, the pillar demo's canvas depth
-
-model = dict(
-    trunk=dict(
-        bev_encoder=dict(
-            _delete_=True,
-            type='VoxelBEVEncoder',
-            voxel_layer=dict(voxel_size=voxel_size, point_cloud_range=voxel_range, max_num_points=5,
-                             max_voxels=(30000, 30000)),
-            voxel_encoder=dict(type='HardSimpleVFE', num_features=4),
-            middle_encoder=dict(type='SparseEncoder', in_channels=4, sparse_shape=sparse_shape,
-                                order=('conv', 'norm', 'act'), base_channels=8,
-                                output_channels=sparse_out_channels,
-                                encoder_channels=((8, ), (16, 16), (16, 16)),
-                                encoder_paddings=((1, ), (1, 1), ((0, 1, 1), 1)))),
-        backbone=dict(in_channels=2 * sparse_out_channels, layer_strides=[1, 2])))
+model = dict(trunk={{_base_.spconv_trunk}})
