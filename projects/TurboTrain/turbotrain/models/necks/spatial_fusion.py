@@ -1,15 +1,14 @@
 """Spatial (cross-agent) fusion of per-agent BEV maps in the ego frame at t0, per cell."""
 from typing import Tuple
 
-from mmengine.model import BaseModule
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmdet3d.registry import MODELS
-from .masked_attention import masked_cell_attention
+from .masked_attention import CellAttentionFusion
 
 
 @MODELS.register_module()
-class AgentAttentionFusion(BaseModule):
+class AgentAttentionFusion(CellAttentionFusion):
     """Per-cell, agent-type-aware attention of the ego over all agents that see the cell.
 
     For each ego cell: keys/values are the agents' (temporally fused) features plus a learned embedding of the
@@ -26,15 +25,7 @@ class AgentAttentionFusion(BaseModule):
 
     def __init__(self, channels: int, num_agent_types: int = 2, num_heads: int = 1,
                  init_cfg=None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        assert channels % num_heads == 0
-        self.channels = channels
-        self.num_heads = num_heads
-        self.type_embedding = nn.Embedding(num_agent_types, channels)
-        nn.init.normal_(self.type_embedding.weight, std=0.02)
-        self.query_proj = nn.Conv2d(channels, channels, 1)
-        self.key_value_proj = nn.Conv2d(channels, 2 * channels, 1)
-        self.out_proj = nn.Conv2d(channels, channels, 1)
+        super().__init__(channels, num_heads, 'type_embedding', num_agent_types, init_cfg=init_cfg)
 
     def forward(self, features: Tensor, valid: Tensor, agent_types: Tensor) -> Tuple[Tensor, Tensor]:
         """Fuse agents.
@@ -48,14 +39,8 @@ class AgentAttentionFusion(BaseModule):
         Returns:
             tuple[Tensor, Tensor]: fused ``(B, C, H, W)`` (ego frame at t0) and ``valid`` ``(B, H, W)``.
         """
-        batch, agents, channels, height, width = features.shape
-        cell_valid = valid.any(dim=1)  # (B, H, W)
         weights = valid[:, :, None].to(features.dtype)  # (B, A, 1, H, W)
         mean = (features * weights).sum(1) / weights.sum(1).clamp(min=1.0)  # (B, C, H, W)
         query = features[:, 0] * weights[:, 0] + mean * (1.0 - weights[:, 0])
         typed = features + self.type_embedding(agent_types)[:, :, :, None, None]  # (B, A, C, H, W)
-        keys, values = self.key_value_proj(typed.flatten(0, 1)).view(
-            batch, agents, 2 * channels, height, width).split(channels, dim=2)
-        attended = masked_cell_attention(self.query_proj(query), keys, values, valid, self.num_heads)
-        fused = (query + self.out_proj(attended)) * cell_valid[:, None].to(query.dtype)
-        return fused, cell_valid
+        return self.fuse(query, typed, valid)

@@ -2,15 +2,14 @@
 from typing import Tuple
 
 import torch
-from mmengine.model import BaseModule
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmdet3d.registry import MODELS
-from .masked_attention import masked_cell_attention
+from .masked_attention import CellAttentionFusion
 
 
 @MODELS.register_module()
-class TemporalAttentionFusion(BaseModule):
+class TemporalAttentionFusion(CellAttentionFusion):
     """Per-cell attention over an agent's history frames, with a learned time (frame-age) embedding.
 
     Input maps are already warped into the ego frame at t0, so one cell of every frame describes the same place.
@@ -37,16 +36,8 @@ class TemporalAttentionFusion(BaseModule):
 
     def __init__(self, channels: int, max_history: int = 3, num_heads: int = 1,
                  init_cfg=None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        assert channels % num_heads == 0
-        self.channels = channels
-        self.num_heads = num_heads
+        super().__init__(channels, num_heads, 'age_embedding', max_history, init_cfg=init_cfg)
         self.max_history = max_history
-        self.age_embedding = nn.Embedding(max_history, channels)
-        nn.init.normal_(self.age_embedding.weight, std=0.02)
-        self.query_proj = nn.Conv2d(channels, channels, 1)
-        self.key_value_proj = nn.Conv2d(channels, 2 * channels, 1)
-        self.out_proj = nn.Conv2d(channels, channels, 1)
 
     def forward(self, features: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
         """Fuse each agent's frames.
@@ -69,8 +60,4 @@ class TemporalAttentionFusion(BaseModule):
         tagged = features + self.age_embedding(ages)[None, :, :, None, None]  # (N, T, C, H, W)
         weights = valid[:, :, None].to(tagged.dtype)  # (N, T, 1, H, W)
         mean = (tagged * weights).sum(1) / weights.sum(1).clamp(min=1.0)  # (N, C, H, W)
-        keys, values = self.key_value_proj(tagged.flatten(0, 1)).view(
-            num, frames, 2 * channels, height, width).split(channels, dim=2)
-        attended = masked_cell_attention(self.query_proj(mean), keys, values, valid, self.num_heads)
-        fused = (mean + self.out_proj(attended)) * cell_valid[:, None].to(mean.dtype)
-        return fused, cell_valid
+        return self.fuse(mean, tagged, valid)
