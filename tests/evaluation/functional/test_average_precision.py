@@ -49,3 +49,52 @@ def test_modes_agree_when_frames_are_not_interleaved():
 def test_bad_mode():
     with pytest.raises(ValueError):
         rank_detections([np.ones(1)], [np.ones(1, bool)], 'kitti')
+
+
+def _opencood_procedure_ap(frames, iou_thr):
+    """The evaluation procedure of OpenCOOD's ``opencood/utils/eval_utils.py`` (read at DerrickXuNu/OpenCOOD
+    582edab), restated with plain lists: per frame, detections from the highest score down each take the remaining
+    ground truth of largest IoU if that IoU reaches the threshold (else count as FP); the frames' TP/FP lists are
+    concatenated in frame order with no global re-sort; cumulative sums give precision/recall; VOC-2010 envelope
+    summed over the recall steps."""
+    tp_all, fp_all, gt_total = [], [], 0
+    for ious, scores in frames:
+        gt_total += ious.shape[1]
+        remaining = list(range(ious.shape[1]))
+        for det in sorted(range(len(scores)), key=lambda d: -scores[d]):
+            if not remaining or max(ious[det, g] for g in remaining) < iou_thr:
+                tp_all.append(0)
+                fp_all.append(1)
+                continue
+            best = max(remaining, key=lambda g: ious[det, g])
+            remaining.remove(best)
+            tp_all.append(1)
+            fp_all.append(0)
+    rec, prec, tp_sum, fp_sum = [], [], 0, 0
+    for tp, fp in zip(tp_all, fp_all):
+        tp_sum, fp_sum = tp_sum + tp, fp_sum + fp
+        rec.append(tp_sum / gt_total)
+        prec.append(tp_sum / (tp_sum + fp_sum))
+    mrec, mpre = [0.0] + rec + [1.0], [0.0] + prec + [0.0]
+    for i in range(len(mpre) - 2, -1, -1):
+        mpre[i] = max(mpre[i], mpre[i + 1])
+    return sum((mrec[i] - mrec[i - 1]) * mpre[i] for i in range(1, len(mrec)) if mrec[i] != mrec[i - 1])
+
+
+@pytest.mark.parametrize('seed', range(5))
+def test_opencood_mode_equals_opencoods_procedure_on_random_frames(seed):
+    """greedy_match + rank_detections('opencood') + VOC AP give OpenCOOD's figure (one class, random IoUs with
+    ties, empty frames and frames without ground truth)."""
+    from projects.TurboTrain.turbotrain.evaluation.functional.matching import greedy_match
+    rng = np.random.default_rng(seed)
+    frames = []
+    for _ in range(12):
+        num_det, num_gt = rng.integers(0, 7), rng.integers(0, 5)
+        ious = np.round(rng.uniform(0, 1, (num_det, num_gt)) * rng.integers(0, 2, (num_det, num_gt)), 1)
+        frames.append((ious, rng.permutation(num_det) / 10 + rng.uniform(0, 0.05)))  # distinct scores per frame
+    num_gt = sum(ious.shape[1] for ious, _ in frames)
+    for thr in (0.3, 0.5, 0.7):
+        tps = [greedy_match(ious, scores, np.zeros(len(scores)), np.zeros(ious.shape[1]), thr) >= 0
+               for ious, scores in frames]
+        ours = average_precision([scores for _, scores in frames], tps, num_gt, 'opencood')
+        assert ours == pytest.approx(_opencood_procedure_ap(frames, thr), abs=1e-12)
