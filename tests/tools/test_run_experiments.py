@@ -137,3 +137,27 @@ def test_training_command_carries_the_seed(tmp_path, monkeypatch):
     assert 'randomness.seed=3' in commands[0] and commands[0][commands[0].index('--work-dir') + 1] == osp.join(
         root, 'famo')
     assert result['seed'] == 3 and result['metrics'] == {'mAP@0.5': 0.3}
+
+
+def test_report_only_tabulates_the_cached_seeds_and_runs_nothing(tmp_path, monkeypatch, capsys):
+    """--report-only reads result.json of every seed that has one (seed 0 in the work root, seed N in
+    <root>_seedN), leaves out the others, and never calls train/test."""
+    import json
+
+    def fail(*args, **kwargs):
+        raise AssertionError('report-only must not run anything')
+
+    monkeypatch.setattr(run_experiments, 'run_logged', fail)
+    data = tmp_path / 'data'
+    data.mkdir()
+    (data / 'v2xpnp_infos_train.pkl').write_bytes(b'')
+    root = tmp_path / 'exp'
+    for seed, ade in [(0, 1.0), (2, 3.0)]:
+        work_dir = tmp_path / (f'exp_seed{seed}' if seed else 'exp') / 'famo'
+        work_dir.mkdir(parents=True)
+        (work_dir / 'result.json').write_text(json.dumps(dict(name='famo', seed=seed, metrics={'ADE': ade})))
+    assert run_experiments.main(['balancing', '--data-root', str(data), '--work-root', str(root), '--seeds', '0', '1',
+                                 '2', '--report-only']) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith('| FAMO')]
+    assert len(lines) == 1 and 'FAMO (2 seeds)' in lines[0] and '2.000 ± 1.414' in lines[0]
+    assert (root / 'balancing_seeds0-1-2_partial.md').is_file()

@@ -154,10 +154,10 @@ def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict
     result_file = osp.join(work_dir, f'result{suffix}.json')
     trained_file = osp.join(work_dir, 'result.json')  # written by the run that trained (tested on `test`)
     trained_dir = osp.join(work_root, exp.train_from) if exp.train_from else work_dir  # holds train.log
-    if osp.isfile(result_file) and not args.rerun:
-        with open(result_file) as f:
-            result = json.load(f)
-        return {**result, **last_epoch_train_losses(trained_dir)}
+    if not args.rerun:
+        cached = cached_result(exp, args, work_root)
+        if cached is not None:
+            return cached
     os.makedirs(work_dir, exist_ok=True)
     epochs = args.pretrain_epochs if exp.epochs_key == 'pretrain' else args.epochs
     options = data_options(args.data_root) + exp.options
@@ -191,6 +191,18 @@ def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def cached_result(exp: Experiment, args, work_root: str) -> Optional[dict]:
+    """The stored result of ``exp`` on ``args.split`` with its training losses, or None if it has not run."""
+    suffix = '' if args.split == 'test' else f'_{args.split}'
+    result_file = osp.join(work_root, exp.name, f'result{suffix}.json')
+    if not osp.isfile(result_file):
+        return None
+    with open(result_file) as f:
+        result = json.load(f)
+    trained_dir = osp.join(work_root, exp.train_from) if exp.train_from else osp.join(work_root, exp.name)
+    return {**result, **last_epoch_train_losses(trained_dir)}
 
 
 def last_epoch_train_losses(work_dir: str) -> Dict[str, float]:
@@ -292,6 +304,8 @@ def main(argv=None) -> int:
     parser.add_argument('--only', nargs='+', metavar='EXPERIMENT',
                         help='run and report only these experiments of the suite (and what they need)')
     parser.add_argument('--rerun', action='store_true', help='run again even if results exist')
+    parser.add_argument('--report-only', action='store_true',
+                        help='run nothing: tabulate the cached results, leaving out the seeds not run yet')
     parser.add_argument('--split', default='test',
                         help='info split the checkpoints are tested on (v2xpnp_infos_<split>.pkl); for a split other '
                              'than test, runs already trained (result.json) are only tested')
@@ -312,10 +326,14 @@ def main(argv=None) -> int:
         seed_root = seed_work_root(work_root, seed)
         catalogue = experiments(seed_root)
         for name in names:
+            if args.report_only:
+                cached = cached_result(catalogue[name], args, seed_root)
+                runs[name] += [cached] if cached is not None else []
+                continue
             for dependency in catalogue[name].needs:
                 run_experiment(catalogue[dependency], args, seed_root, seed)
             runs[name].append(run_experiment(catalogue[name], args, seed_root, seed))
-    rows = [runs[name][0] if len(args.seeds) == 1 else merge_seeds(runs[name]) for name in names]
+    rows = [runs[name][0] if len(runs[name]) == 1 else merge_seeds(runs[name]) for name in names if runs[name]]
     seeds = ', '.join(map(str, args.seeds))
     text = (f'Suite `{args.suite}`: {args.epochs} fine-tuning epoch(s), {args.pretrain_epochs} pretraining '
             f'epoch(s), data {args.data_root}, seed(s) {seeds}, tested on the {args.split} split\n\n'
@@ -326,7 +344,7 @@ def main(argv=None) -> int:
     print(text)
     stem = args.suite + ('' if args.split == 'test' else f'_{args.split}')
     stem += '' if args.seeds == [0] else '_seeds' + '-'.join(map(str, args.seeds))
-    stem += '' if not args.only else '_partial'
+    stem += '' if not (args.only or args.report_only) else '_partial'
     os.makedirs(work_root, exist_ok=True)
     with open(osp.join(work_root, f'{stem}.md'), 'w') as f:
         f.write(text + '\n')
