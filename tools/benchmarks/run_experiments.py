@@ -269,8 +269,8 @@ def table(rows: List[dict], suite: str) -> str:
         m = row['metrics']
         ap = [fmt(m.get(k), scale=100) for k in ('AP@0.5/vehicle', 'AP@0.7/vehicle', 'mAP@0.5', 'mAP@0.7')]
         label = ROW_LABELS.get(row['name'], row['name'])
-        if len(row.get('seeds', [])) > 1:
-            label += f" ({len(row['seeds'])} seeds)"
+        if 'seeds' in row:  # merged over seeds
+            label += f" ({len(row['seeds'])} seed{'s' if len(row['seeds']) > 1 else ''})"
         lines.append(f"| {label} | {' | '.join(ap)} | {fmt(m.get('ADE'))} | "
                      f"{fmt(m.get('FDE'))} | {fmt(m.get('MR'))} | {fmt(m.get('EPA'))} | "
                      f"{fmt(row.get('train_loss_det'))} / {fmt(row.get('train_loss_pred'))} | "
@@ -333,7 +333,7 @@ def main(argv=None) -> int:
             for dependency in catalogue[name].needs:
                 run_experiment(catalogue[dependency], args, seed_root, seed)
             runs[name].append(run_experiment(catalogue[name], args, seed_root, seed))
-    rows = [runs[name][0] if len(runs[name]) == 1 else merge_seeds(runs[name]) for name in names if runs[name]]
+    rows = [runs[name][0] if len(args.seeds) == 1 else merge_seeds(runs[name]) for name in names if runs[name]]
     seeds = ', '.join(map(str, args.seeds))
     text = (f'Suite `{args.suite}`: {args.epochs} fine-tuning epoch(s), {args.pretrain_epochs} pretraining '
             f'epoch(s), data {args.data_root}, seed(s) {seeds}, tested on the {args.split} split\n\n'
