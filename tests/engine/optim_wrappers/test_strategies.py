@@ -151,6 +151,21 @@ def test_turbotrain_formula_random_with_momentum():
         assert torch.allclose(torch.tensor(strategy.weights, dtype=torch.float64), carried)
 
 
+@pytest.mark.parametrize('scale', [0.01, 10.0, 1000.0])
+def test_turbotrain_update_direction_ignores_a_task_loss_scale(scale):
+    """With balance_power=1, scaling one task's loss (so its gradient) by c leaves the direction of the combined
+    shared gradient unchanged (equal weighted norms, then projections of equal-norm vectors); only its length
+    changes, through the normalisation Σλ = Σw. `sum` has no such invariance."""
+    generator = torch.Generator().manual_seed(11)
+    for _ in range(4):
+        det, pred = torch.randn(2, 6, generator=generator, dtype=torch.float64)
+        reference, _ = _combined(_strategy(dict(type='turbotrain')), [det, pred])
+        scaled, _ = _combined(_strategy(dict(type='turbotrain')), [det, scale * pred])
+        assert torch.allclose(scaled / scaled.norm(), reference / reference.norm())
+        plain, _ = _combined(_strategy(dict(type='sum')), [det, scale * pred])
+        assert not torch.allclose(plain / plain.norm(), reference / reference.norm(), atol=1e-3)
+
+
 def test_famo_weights_and_logit_update():
     strategy = _strategy(dict(type='famo', lr=0.5, weight_decay=0.1))
     first = torch.tensor([2.0, 0.5], dtype=torch.float64)
