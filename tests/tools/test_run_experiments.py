@@ -9,6 +9,26 @@ run_experiments = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run_experiments)
 
 
+def _fake_run_logged(commands, metrics=None):
+    """A stand-in for ``run_logged``: records the command; tools/train.py leaves a ``last_checkpoint``, tools/test.py
+    a metrics file under its work dir."""
+    import json
+    import os
+
+    def run(cmd, log_path):
+        commands.append(cmd)
+        work_dir = cmd[cmd.index('--work-dir') + 1]
+        if cmd[1] == 'tools/train.py':
+            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+                f.write('/ckpt/epoch_3.pth')
+        else:
+            os.makedirs(osp.join(work_dir, 'stamp'))
+            with open(osp.join(work_dir, 'stamp', 'v2xpnp_metrics.json'), 'w') as f:
+                json.dump(dict(metrics=metrics or {'mAP@0.5': 0.3}), f)
+        return 1.0
+    return run
+
+
 def test_table_row_shows_vehicle_and_mean_ap_in_percent():
     row = dict(name='cooperative', train_seconds=12.5, train_loss_det=1.25, train_loss_pred=0.5,
                metrics={'AP@0.5/vehicle': 0.4, 'AP@0.7/vehicle': 0.125, 'mAP@0.5': 0.2, 'mAP@0.7': None,
@@ -44,16 +64,7 @@ def test_other_split_reuses_the_training_and_tests_on_that_split(tmp_path, monke
                    metrics={'mAP@0.5': 0.1})
     (work_dir / 'result.json').write_text(json.dumps(trained))
     commands = []
-
-    def fake_run_logged(cmd, log_path):
-        commands.append(cmd)
-        test_dir = cmd[cmd.index('--work-dir') + 1]
-        (tmp_path / 'cooperative' / osp.basename(test_dir) / 'stamp').mkdir(parents=True)
-        (tmp_path / 'cooperative' / osp.basename(test_dir) / 'stamp' / 'v2xpnp_metrics.json').write_text(
-            json.dumps(dict(metrics={'mAP@0.5': 0.3})))
-        return 1.0
-
-    monkeypatch.setattr(run_experiments, 'run_logged', fake_run_logged)
+    monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
     args = argparse.Namespace(split='val', rerun=False, epochs=5, pretrain_epochs=1, data_root='data/x/')
     exp = run_experiments.experiments(str(tmp_path))['cooperative']
     result = run_experiments.run_experiment(exp, args, str(tmp_path))
@@ -68,21 +79,12 @@ def test_test_only_row_reports_the_training_losses_of_the_run_it_reuses(tmp_path
     """cv_baseline re-tests the cooperative checkpoint: its row carries cooperative's last-epoch losses, the
     first time (fresh) as well as from its cached result."""
     import argparse
-    import json
     source = tmp_path / 'cooperative'
     source.mkdir()
     (source / 'last_checkpoint').write_text('/ckpt/epoch_3.pth')
     (source / 'train.log').write_text('x Epoch(train) [3][ 20/40]  loss: 3.0  loss_det: 2.0  loss_pred: 1.0\n')
 
-    def fake_run_logged(cmd, log_path):
-        test_dir = cmd[cmd.index('--work-dir') + 1]
-        import os
-        os.makedirs(osp.join(test_dir, 'stamp'))
-        with open(osp.join(test_dir, 'stamp', 'v2xpnp_metrics.json'), 'w') as f:
-            json.dump(dict(metrics={'mAP@0.5': 0.3}), f)
-        return 1.0
-
-    monkeypatch.setattr(run_experiments, 'run_logged', fake_run_logged)
+    monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged([]))
     args = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/')
     exp = run_experiments.experiments(str(tmp_path))['cv_baseline']
     fresh = run_experiments.run_experiment(exp, args, str(tmp_path))
@@ -114,23 +116,8 @@ def test_seed_work_roots_keep_seed_0_where_it_was():
 
 def test_training_command_carries_the_seed(tmp_path, monkeypatch):
     import argparse
-    import json
     commands = []
-
-    def fake_run_logged(cmd, log_path):
-        commands.append(cmd)
-        work_dir = cmd[cmd.index('--work-dir') + 1]
-        if cmd[1] == 'tools/train.py':
-            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
-                f.write('/ckpt/epoch_3.pth')
-        else:
-            import os
-            os.makedirs(osp.join(work_dir, 'stamp'))
-            with open(osp.join(work_dir, 'stamp', 'v2xpnp_metrics.json'), 'w') as f:
-                json.dump(dict(metrics={'mAP@0.5': 0.3}), f)
-        return 1.0
-
-    monkeypatch.setattr(run_experiments, 'run_logged', fake_run_logged)
+    monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
     args = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/')
     root = run_experiments.seed_work_root(str(tmp_path / 'exp'), 3)
     result = run_experiments.run_experiment(run_experiments.experiments(root)['famo'], args, root, seed=3)

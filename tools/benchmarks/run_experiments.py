@@ -238,8 +238,8 @@ def last_epoch_train_losses(work_dir: str) -> Dict[str, float]:
 
 
 def fmt(value, scale: float = 1.0, digits: int = 3) -> str:
-    """``value`` × ``scale`` with ``digits`` decimals; a list of per-seed values as ``mean ± sample sd`` (the values that are
-    missing or NaN are left out; ``n/a`` if none is left)."""
+    """``value`` × ``scale`` with ``digits`` decimals; a list of per-seed values as ``mean ± sample sd`` (missing
+    or NaN values are left out; ``n/a`` if none is left)."""
     values = value if isinstance(value, list) else [value]
     values = [v * scale for v in values if v is not None and v == v]
     if not values:
