@@ -75,6 +75,30 @@ def test_other_split_reuses_the_training_and_tests_on_that_split(tmp_path, monke
     assert json.loads((work_dir / 'result.json').read_text()) == trained
 
 
+def test_other_test_data_root_reuses_the_training_and_tests_on_that_root(tmp_path, monkeypatch):
+    """--test-data-root: a trained run is only tested, with every loader pointed at the other root (training data
+    untouched in the result), and its figures go to result_test_<root name>.json, next to result.json."""
+    import argparse
+    import json
+    work_dir = tmp_path / 'famo'
+    work_dir.mkdir()
+    trained = dict(name='famo', epochs=3, train_seconds=50.0, checkpoint='/ckpt/epoch_3.pth', metrics={'ADE': 2.0})
+    (work_dir / 'result.json').write_text(json.dumps(trained))
+    commands = []
+    monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
+    args = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/train_on/',
+                              test_data_root='data/held_out/')
+    exp = run_experiments.experiments(str(tmp_path))['famo']
+    result = run_experiments.run_experiment(exp, args, str(tmp_path))
+    assert len(commands) == 1 and commands[0][1] == 'tools/test.py' and '/ckpt/epoch_3.pth' in commands[0]
+    assert 'test_dataloader.dataset.data_root=data/held_out/' in commands[0]
+    assert not any('data/train_on/' in part for part in commands[0])
+    assert result['test_data_root'] == 'data/held_out/' and result['train_seconds'] == 50.0
+    assert json.loads((work_dir / 'result_test_held_out.json').read_text())['metrics'] == {'mAP@0.5': 0.3}
+    assert json.loads((work_dir / 'result.json').read_text()) == trained
+    assert run_experiments.cached_result(exp, args, str(tmp_path))['metrics'] == {'mAP@0.5': 0.3}
+
+
 def test_test_only_row_reports_the_training_losses_of_the_run_it_reuses(tmp_path, monkeypatch):
     """cv_baseline re-tests the cooperative checkpoint: its row carries cooperative's last-epoch losses, the
     first time (fresh) as well as from its cached result."""

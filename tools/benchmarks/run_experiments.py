@@ -11,6 +11,7 @@ Every figure in the README's results section comes from this script. Each experi
     python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
     python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
     python tools/benchmarks/run_experiments.py balancing --seeds 0 1 2 --only cooperative turbotrain_balancing
+    python tools/benchmarks/run_experiments.py balancing --test-data-root data/v2xpnp_heldout  # other scenarios
 
 Work dirs go to ``--work-root/<experiment>`` for seed 0 and ``<work-root>_seed<N>/<experiment>`` for seed N; an
 experiment whose metrics file exists is not run again unless ``--rerun`` is given. With several seeds each cell is
@@ -169,11 +170,26 @@ def seed_work_root(work_root: str, seed: int) -> str:
     return work_root if seed == 0 else f'{work_root.rstrip(os.sep)}_seed{seed}'
 
 
+def test_data_root(args) -> str:
+    """The data root the checkpoints are tested on: ``--test-data-root``, or the training data root."""
+    return getattr(args, 'test_data_root', None) or args.data_root
+
+
+def result_suffix(args) -> str:
+    """``''`` for the training data's test split (``result.json``); otherwise ``_<split>`` and, for another test
+    data root, ``_<its folder name>`` (``result_test_v2xpnp_heldout.json``)."""
+    other_root = getattr(args, 'test_data_root', None)
+    if not other_root:
+        return '' if args.split == 'test' else f'_{args.split}'
+    return f'_{args.split}_{osp.basename(osp.normpath(other_root))}'
+
+
 def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict:
-    """Train ``exp`` (unless its results or, for a split other than ``test``, its training exist) and test its last
-    checkpoint on ``args.split``; results are cached in ``result.json`` (``result_<split>.json``)."""
+    """Train ``exp`` on ``args.data_root`` (unless its results or, when testing on anything but that data's test
+    split, its training exist) and test its last checkpoint on ``args.split`` of :func:`test_data_root`; results
+    are cached in ``result.json`` (``result<suffix>.json``, see :func:`result_suffix`)."""
     work_dir = osp.join(work_root, exp.name)
-    suffix = '' if args.split == 'test' else f'_{args.split}'
+    suffix = result_suffix(args)
     result_file = osp.join(work_dir, f'result{suffix}.json')
     trained_file = osp.join(work_dir, 'result.json')  # written by the run that trained (tested on `test`)
     trained_dir = osp.join(work_root, exp.train_from) if exp.train_from else work_dir  # holds train.log
@@ -184,10 +200,11 @@ def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict
     os.makedirs(work_dir, exist_ok=True)
     epochs = args.pretrain_epochs if exp.epochs_key == 'pretrain' else args.epochs
     options = data_options(args.data_root) + exp.options
-    result = dict(name=exp.name, config=exp.config, options=exp.options, epochs=epochs, split=args.split, seed=seed)
+    result = dict(name=exp.name, config=exp.config, options=exp.options, epochs=epochs, split=args.split, seed=seed,
+                  test_data_root=test_data_root(args))
     if exp.train_from is not None:
         checkpoint = last_checkpoint(trained_dir)
-    elif args.split != 'test' and osp.isfile(trained_file) and not args.rerun:
+    elif suffix and osp.isfile(trained_file) and not args.rerun:
         with open(trained_file) as f:
             trained = json.load(f)
         result.update(epochs=trained['epochs'], train_seconds=trained.get('train_seconds'))
@@ -203,9 +220,10 @@ def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict
         test_dir = osp.join(work_dir, f'test{suffix}')
         split_options = [] if args.split == 'test' else [
             f'test_dataloader.dataset.ann_file=v2xpnp_infos_{args.split}.pkl']
+        test_options = data_options(test_data_root(args)) + exp.options + exp.test_options + split_options
         cmd = [sys.executable, 'tools/test.py', exp.config, checkpoint, '--work-dir', test_dir,
-               '--cfg-options'] + options + exp.test_options + split_options
-        print(f'[{exp.name}] testing {checkpoint} on the {args.split} split', flush=True)
+               '--cfg-options'] + test_options
+        print(f'[{exp.name}] testing {checkpoint} on the {args.split} split of {test_data_root(args)}', flush=True)
         result['test_seconds'] = round(run_logged(cmd, osp.join(work_dir, f'test{suffix}.log')), 1)
         metric_files = sorted(glob.glob(osp.join(test_dir, '*', 'v2xpnp_metrics.json')))
         with open(metric_files[-1]) as f:
@@ -217,9 +235,9 @@ def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict
 
 
 def cached_result(exp: Experiment, args, work_root: str) -> Optional[dict]:
-    """The stored result of ``exp`` on ``args.split`` with its training losses, or None if it has not run."""
-    suffix = '' if args.split == 'test' else f'_{args.split}'
-    result_file = osp.join(work_root, exp.name, f'result{suffix}.json')
+    """The stored result of ``exp`` on ``args.split`` (of :func:`test_data_root`) with its training losses, or None
+    if it has not run."""
+    result_file = osp.join(work_root, exp.name, f'result{result_suffix(args)}.json')
     if not osp.isfile(result_file):
         return None
     with open(result_file) as f:
@@ -332,12 +350,19 @@ def main(argv=None) -> int:
     parser.add_argument('--split', default='test',
                         help='info split the checkpoints are tested on (v2xpnp_infos_<split>.pkl); for a split other '
                              'than test, runs already trained (result.json) are only tested')
+    parser.add_argument('--test-data-root',
+                        help='test on this data root (its --split) instead of --data-root, e.g. held-out scenarios '
+                             'from another generator seed; runs already trained are only tested')
     args = parser.parse_args(argv)
     if not osp.isfile(osp.join(REPO_ROOT, args.data_root, 'v2xpnp_infos_train.pkl')) and not osp.isfile(
             osp.join(args.data_root, 'v2xpnp_infos_train.pkl')):
         parser.error(f'no info files in {args.data_root}: run tools/make_synthetic_v2xpnp.py and '
                      'tools/create_data.py first')
     names = SUITES[args.suite]
+    if args.test_data_root and not osp.isfile(osp.join(REPO_ROOT, args.test_data_root,
+                                                        f'v2xpnp_infos_{args.split}.pkl')) and not osp.isfile(
+            osp.join(args.test_data_root, f'v2xpnp_infos_{args.split}.pkl')):
+        parser.error(f'--test-data-root: no v2xpnp_infos_{args.split}.pkl in {args.test_data_root}')
     if args.only:
         unknown = sorted(set(args.only) - set(names))
         if unknown:
@@ -359,13 +384,14 @@ def main(argv=None) -> int:
     rows = [runs[name][0] if len(args.seeds) == 1 else merge_seeds(runs[name]) for name in names if runs[name]]
     seeds = ', '.join(map(str, args.seeds))
     text = (f'Suite `{args.suite}`: {args.epochs} fine-tuning epoch(s), {args.pretrain_epochs} pretraining '
-            f'epoch(s), data {args.data_root}, seed(s) {seeds}, tested on the {args.split} split\n\n'
+            f'epoch(s), data {args.data_root}, seed(s) {seeds}, tested on the {args.split} split'
+            + (f' of {args.test_data_root}' if args.test_data_root else '') + '\n\n'
             + table(rows, args.suite))
     recon = pretrain_summary(seed_work_root(work_root, args.seeds[0])) if 'pretrain' in names else None
     if recon:
         text += f'\n\nPretraining reconstruction (held-out, last logged, seed {args.seeds[0]}): {recon}'
     print(text)
-    stem = args.suite + ('' if args.split == 'test' else f'_{args.split}')
+    stem = args.suite + result_suffix(args)
     stem += '' if args.seeds == [0] else '_seeds' + '-'.join(map(str, args.seeds))
     stem += '' if not (args.only or args.report_only) else '_partial'
     os.makedirs(work_root, exist_ok=True)
