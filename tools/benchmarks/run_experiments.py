@@ -332,6 +332,12 @@ def pretrain_summary(work_root: str) -> Optional[str]:
     return ', '.join(f'{k} = {v:.4f}' for k, v in sorted(last.items()) if isinstance(v, float))
 
 
+def has_info_file(data_root: str, split: str) -> bool:
+    """Whether ``v2xpnp_infos_<split>.pkl`` exists in ``data_root`` (relative to the repo root or the cwd)."""
+    name = f'v2xpnp_infos_{split}.pkl'
+    return osp.isfile(osp.join(REPO_ROOT, data_root, name)) or osp.isfile(osp.join(data_root, name))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('suite', choices=sorted(SUITES))
@@ -354,14 +360,11 @@ def main(argv=None) -> int:
                         help='test on this data root (its --split) instead of --data-root, e.g. held-out scenarios '
                              'from another generator seed; runs already trained are only tested')
     args = parser.parse_args(argv)
-    if not osp.isfile(osp.join(REPO_ROOT, args.data_root, 'v2xpnp_infos_train.pkl')) and not osp.isfile(
-            osp.join(args.data_root, 'v2xpnp_infos_train.pkl')):
+    if not has_info_file(args.data_root, 'train'):
         parser.error(f'no info files in {args.data_root}: run tools/make_synthetic_v2xpnp.py and '
                      'tools/create_data.py first')
     names = SUITES[args.suite]
-    if args.test_data_root and not osp.isfile(osp.join(REPO_ROOT, args.test_data_root,
-                                                        f'v2xpnp_infos_{args.split}.pkl')) and not osp.isfile(
-            osp.join(args.test_data_root, f'v2xpnp_infos_{args.split}.pkl')):
+    if args.test_data_root and not has_info_file(args.test_data_root, args.split):
         parser.error(f'--test-data-root: no v2xpnp_infos_{args.split}.pkl in {args.test_data_root}')
     if args.only:
         unknown = sorted(set(args.only) - set(names))
