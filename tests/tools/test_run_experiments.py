@@ -172,3 +172,33 @@ def test_report_only_tabulates_the_cached_seeds_and_runs_nothing(tmp_path, monke
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith('| FAMO')]
     assert len(lines) == 1 and 'FAMO (2 seeds)' in lines[0] and '2.000 ± 1.414' in lines[0]
     assert (root / 'balancing_seeds0-1-2_partial.md').is_file()
+
+
+def _merged_config(exp):
+    """``exp``'s config with its ``--cfg-options`` merged as tools/train.py merges them."""
+    import argparse
+
+    from mmengine.config import Config, DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    cfg = Config.fromfile(osp.join(REPO_ROOT, exp.config))
+    cfg.merge_from_dict(parser.parse_args(['--cfg-options', *exp.options] if exp.options else []).cfg_options)
+    return cfg
+
+
+def test_from_pretrain_balancing_rows_are_the_scratch_rows_plus_the_same_pretrained_trunk():
+    """Each row of the from-pretrain comparison trains the model and optimizer of its from-scratch counterpart, only
+    initialised from the one pretrained trunk that the suite's pretraining writes."""
+    rows = run_experiments.experiments('wr')
+    pairs = dict(from_pretrain='cooperative', pcgrad_from_pretrain='pcgrad', famo_from_pretrain='famo',
+                 turbotrain_full='turbotrain_balancing')
+    assert sorted(run_experiments.SUITES['balancing_from_pretrain']) == sorted(['pretrain', *pairs])
+    for name, scratch_name in pairs.items():
+        assert rows[name].needs == ['pretrain']
+        cfg, scratch = _merged_config(rows[name]), _merged_config(rows[scratch_name])
+        init_cfg = cfg.model.pop('init_cfg')
+        assert init_cfg == dict(type='PretrainedTrunk', checkpoint=osp.join('wr', 'pretrain', 'trunk_pretrained.pth'))
+        assert 'init_cfg' not in scratch.model
+        assert cfg.model == scratch.model, name
+        assert cfg.optim_wrapper == scratch.optim_wrapper, name
+        assert cfg.train_cfg == scratch.train_cfg and cfg.param_scheduler == scratch.param_scheduler, name

@@ -8,6 +8,7 @@ Every figure in the README's results section comes from this script. Each experi
     python tools/benchmarks/run_experiments.py pretraining   # from the pretrained trunk vs from scratch
     python tools/benchmarks/run_experiments.py balancing     # sum vs pcgrad vs famo vs turbotrain
     python tools/benchmarks/run_experiments.py loss_scale    # the same with the trajectory loss ×10
+    python tools/benchmarks/run_experiments.py balancing_from_pretrain  # the same on the pretrained trunk
     python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
     python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
     python tools/benchmarks/run_experiments.py balancing --seeds 0 1 2 --only cooperative turbotrain_balancing
@@ -97,6 +98,13 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         Experiment('turbotrain_pred_x10', balanced, turbotrain + PRED_X10),
         Experiment('turbotrain_full', f'{CONFIGS}/demo_turbotrain.py',
                    [f'model.init_cfg.checkpoint={pretrained_trunk}'], needs=['pretrain']),
+        # the baselines on the same pretrained trunk: balancing compared where the recipe uses it
+        Experiment('pcgrad_from_pretrain', balanced,
+                   ['model.init_cfg.type=PretrainedTrunk', f'model.init_cfg.checkpoint={pretrained_trunk}',
+                    'optim_wrapper.strategy.type=pcgrad'], needs=['pretrain']),
+        Experiment('famo_from_pretrain', balanced,
+                   ['model.init_cfg.type=PretrainedTrunk', f'model.init_cfg.checkpoint={pretrained_trunk}',
+                    'optim_wrapper.strategy.type=famo'], needs=['pretrain']),
     ]}
 
 
@@ -106,6 +114,9 @@ SUITES = {
     'pretraining': ['cooperative', 'pretrain', 'from_pretrain'],
     'balancing': ['cooperative', 'pcgrad', 'famo', 'turbotrain_balancing', 'turbotrain_power05',
                   'turbotrain_momentum09', 'turbotrain_momentum09_nowarmup'],
+    # the same comparison fine-tuning from the pretrained trunk, as the TurboTrain recipe does
+    'balancing_from_pretrain': ['pretrain', 'from_pretrain', 'pcgrad_from_pretrain', 'famo_from_pretrain',
+                                'turbotrain_full'],
     'turbotrain': ['cooperative', 'pretrain', 'from_pretrain', 'turbotrain_balancing', 'turbotrain_full'],
     # the same methods with the trajectory loss ×10: which results depend on a hand-tuned loss scale
     'loss_scale': ['cooperative', 'turbotrain_balancing', 'cooperative_pred_x10', 'pcgrad_pred_x10',
@@ -133,6 +144,8 @@ ROW_LABELS = {
     'famo_pred_x10': 'FAMO, trajectory loss ×10',
     'turbotrain_pred_x10': 'TurboTrain balancing, trajectory loss ×10',
     'turbotrain_full': 'TurboTrain: pretrained trunk + balancing',
+    'pcgrad_from_pretrain': 'pretrained trunk + PCGrad every step',
+    'famo_from_pretrain': 'pretrained trunk + FAMO',
 }
 
 
