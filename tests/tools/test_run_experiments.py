@@ -22,7 +22,7 @@ def _fake_run_logged(commands, metrics=None):
             with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
                 f.write('/ckpt/epoch_3.pth')
         else:
-            os.makedirs(osp.join(work_dir, 'stamp'))
+            os.makedirs(osp.join(work_dir, 'stamp'), exist_ok=True)
             with open(osp.join(work_dir, 'stamp', 'v2xpnp_metrics.json'), 'w') as f:
                 json.dump(dict(metrics=metrics or {'mAP@0.5': 0.3}), f)
         return 1.0
@@ -97,6 +97,36 @@ def test_other_test_data_root_reuses_the_training_and_tests_on_that_root(tmp_pat
     assert json.loads((work_dir / 'result_test_held_out.json').read_text())['metrics'] == {'mAP@0.5': 0.3}
     assert json.loads((work_dir / 'result.json').read_text()) == trained
     assert run_experiments.cached_result(exp, args, str(tmp_path))['metrics'] == {'mAP@0.5': 0.3}
+
+
+def test_a_training_is_reused_by_every_later_test(tmp_path, monkeypatch):
+    """A run first asked for held-out figures trains once: the plain run after it (the training data's test split)
+    only tests the same checkpoint, and so does a run whose test failed after its training."""
+    import argparse
+    import json
+    commands = []
+    monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
+    exp = run_experiments.experiments(str(tmp_path))['famo']
+    held_out = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/',
+                                  test_data_root='data/held_out/')
+    plain = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/')
+    run_experiments.run_experiment(exp, held_out, str(tmp_path), seed=2)
+    assert [cmd[1] for cmd in commands] == ['tools/train.py', 'tools/test.py']
+    trained = json.loads((tmp_path / 'famo' / 'trained.json').read_text())
+    assert trained['checkpoint'] == '/ckpt/epoch_3.pth' and trained['seed'] == 2 and trained['epochs'] == 3
+
+    result = run_experiments.run_experiment(exp, plain, str(tmp_path), seed=2)
+    assert [cmd[1] for cmd in commands] == ['tools/train.py', 'tools/test.py', 'tools/test.py']
+    assert '/ckpt/epoch_3.pth' in commands[-1] and 'test_dataloader.dataset.data_root=data/x/' in commands[-1]
+    assert result['train_seconds'] == trained['train_seconds']
+    assert (tmp_path / 'famo' / 'result.json').is_file()
+
+    (tmp_path / 'famo' / 'result.json').unlink()  # as if tools/test.py had failed
+    run_experiments.run_experiment(exp, plain, str(tmp_path), seed=2)
+    assert [cmd[1] for cmd in commands][3:] == ['tools/test.py']
+    plain.rerun = True
+    run_experiments.run_experiment(exp, plain, str(tmp_path), seed=2)
+    assert [cmd[1] for cmd in commands][4:] == ['tools/train.py', 'tools/test.py']
 
 
 def test_test_only_row_reports_the_training_losses_of_the_run_it_reuses(tmp_path, monkeypatch):

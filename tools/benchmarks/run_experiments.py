@@ -198,13 +198,12 @@ def result_suffix(args) -> str:
 
 
 def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict:
-    """Train ``exp`` on ``args.data_root`` (unless its results or, when testing on anything but that data's test
-    split, its training exist) and test its last checkpoint on ``args.split`` of :func:`test_data_root`; results
-    are cached in ``result.json`` (``result<suffix>.json``, see :func:`result_suffix`)."""
+    """Train ``exp`` on ``args.data_root`` (unless its results or its training exist) and test its last checkpoint
+    on ``args.split`` of :func:`test_data_root`; results are cached in ``result.json`` (``result<suffix>.json``,
+    see :func:`result_suffix`), the training in ``trained.json``."""
     work_dir = osp.join(work_root, exp.name)
     suffix = result_suffix(args)
     result_file = osp.join(work_dir, f'result{suffix}.json')
-    trained_file = osp.join(work_dir, 'result.json')  # written by the run that trained (tested on `test`)
     trained_dir = osp.join(work_root, exp.train_from) if exp.train_from else work_dir  # holds train.log
     if not args.rerun:
         cached = cached_result(exp, args, work_root)
@@ -217,9 +216,8 @@ def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict
                   test_data_root=test_data_root(args))
     if exp.train_from is not None:
         checkpoint = last_checkpoint(trained_dir)
-    elif suffix and osp.isfile(trained_file) and not args.rerun:
-        with open(trained_file) as f:
-            trained = json.load(f)
+    elif not args.rerun and training_record(work_dir) is not None:
+        trained = training_record(work_dir)
         result.update(epochs=trained['epochs'], train_seconds=trained.get('train_seconds'))
         checkpoint = trained['checkpoint']
     else:
@@ -228,6 +226,9 @@ def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict
         print(f'[{exp.name}] training {epochs} epoch(s): {exp.config}', flush=True)
         result['train_seconds'] = round(run_logged(cmd, osp.join(work_dir, 'train.log')), 1)
         checkpoint = last_checkpoint(work_dir)
+        with open(osp.join(work_dir, 'trained.json'), 'w') as f:
+            json.dump({key: result[key] for key in ('name', 'config', 'options', 'epochs', 'seed', 'train_seconds')}
+                      | dict(checkpoint=checkpoint), f, indent=1)
     result['checkpoint'] = checkpoint
     if exp.evaluate:
         test_dir = osp.join(work_dir, f'test{suffix}')
@@ -245,6 +246,17 @@ def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def training_record(work_dir: str) -> Optional[dict]:
+    """What the run that trained in ``work_dir`` recorded (``epochs``, ``train_seconds``, ``checkpoint``): its
+    ``trained.json``, or the ``result.json`` of work dirs older than that file; None if it has not trained."""
+    for name in ('trained.json', 'result.json'):
+        path = osp.join(work_dir, name)
+        if osp.isfile(path):
+            with open(path) as f:
+                return json.load(f)
+    return None
 
 
 def cached_result(exp: Experiment, args, work_root: str) -> Optional[dict]:
