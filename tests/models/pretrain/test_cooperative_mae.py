@@ -69,6 +69,49 @@ def test_train_masks_change_between_iterations_predict_masks_fixed():
     assert p1 == p2
 
 
+def masks_of_next_batches(model, inputs, n):
+    """The masked columns of every cloud of ``n`` training batches, as nested lists."""
+    return [[cols.tolist() for cols in model.reconstruct(inputs).mask.masked_columns] for _ in range(n)]
+
+
+def checkpoint_round_trip(model) -> dict:
+    """The model's state as the Runner saves it and reads it back (mmengine's checkpoint helpers)."""
+    from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
+    return weights_to_cpu(get_state_dict(model))
+
+
+def test_resumed_model_draws_the_masks_of_the_uninterrupted_run(monkeypatch):
+    """The checkpoint keeps the masking seed and the number of batches drawn: a model rebuilt with another seed
+    and loaded from it draws the masks that the uninterrupted model draws next, per rank."""
+    from mmengine.runner.checkpoint import load_state_dict
+
+    from projects.TurboTrain.turbotrain.models.pretrain import cooperative_mae
+    inputs = synthetic_inputs()
+    uninterrupted = masks_of_next_batches(build(seed=5), inputs, 3)
+    interrupted = build(seed=5)
+    masks_of_next_batches(interrupted, inputs, 1)
+    state = checkpoint_round_trip(interrupted)
+    assert state['_extra_state'].tolist() == [5, 1]
+
+    resumed = build(seed=9)
+    assert masks_of_next_batches(build(seed=9), inputs, 2) != uninterrupted[1:]  # another seed, other masks
+    load_state_dict(resumed, state, strict=True)
+    assert masks_of_next_batches(resumed, inputs, 2) == uninterrupted[1:]
+
+    # rank 1 draws its own masks, and keeps drawing its own after loading rank 0's checkpoint
+    monkeypatch.setattr(cooperative_mae, 'get_rank', lambda: 1)
+    rank1_uninterrupted = masks_of_next_batches(build(seed=5), inputs, 3)
+    assert rank1_uninterrupted[1:] != uninterrupted[1:]
+    rank1_resumed = build(seed=9)
+    load_state_dict(rank1_resumed, state, strict=True)
+    assert masks_of_next_batches(rank1_resumed, inputs, 2) == rank1_uninterrupted[1:]
+
+
+def test_bad_extra_state_is_refused():
+    with pytest.raises(ValueError, match='extra state'):
+        build().set_extra_state(torch.tensor([1, 2, 3]))
+
+
 class LabelSpySample(Det3DDataSample):
     """A data sample that fails the test whenever a label field is read."""
 

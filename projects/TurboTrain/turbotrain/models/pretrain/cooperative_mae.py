@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
+import numpy as np
 import torch
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
@@ -58,8 +59,9 @@ class CoopMAE(BaseModel):
             Called as ``trunk(inputs) -> dict(bev=(B, C, Hb, Wb))``.
         recon_head: config of :class:`BEVReconstructionHead`.
         masking: config of :class:`BEVColumnMasking` (``TASK_UTILS``). Its ``seed`` (drawn from torch's global
-            RNG when None) is offset by the distributed rank so that ranks draw different masks. The generator
-            state is not checkpointed: a resumed run draws other (equally random) masks.
+            RNG when None) is offset by the distributed rank so that ranks draw different masks. The masks of the
+            n-th training batch come from a generator seeded with (that seed, n); the base seed and n are the
+            model's extra state, saved in checkpoints, so a resumed run draws the masks of the uninterrupted run.
         target_builder: config of :class:`ReconstructionTargetBuilder`; defaults to the masking's
             ``point_cloud_range`` and 64 points per cell.
         loss_chamfer: config of :class:`ChamferLoss`.
@@ -90,8 +92,10 @@ class CoopMAE(BaseModel):
         masking = dict(masking)
         if masking.get('seed') is None:  # from the global RNG, which mmengine seeds from `randomness`
             masking['seed'] = int(torch.randint(0, 2**30, (1, )).item())
-        masking['seed'] = int(masking['seed']) + get_rank()  # ranks draw different masks
+        self._mask_seed_base = int(masking['seed'])
+        masking['seed'] = self._mask_seed_base + get_rank()  # ranks draw different masks
         self.masking = TASK_UTILS.build(masking)
+        self._num_mask_draws = 0  # training batches masked so far (the same count on every rank)
         if target_builder is None:
             target_builder = dict(type='ReconstructionTargetBuilder',
                                   point_cloud_range=self.masking.point_cloud_range, max_points_per_cell=64)
@@ -110,7 +114,8 @@ class CoopMAE(BaseModel):
         Args:
             inputs: the batched model input of docs/contract.md (``points``, ``agent_poses``,
                 ``agent_frame_valid``, ``agent_types``, ``agent_valid``).
-            generator: CPU generator for the masks and the target subsampling (default: the masking's own).
+            generator: CPU generator for the masks and the target subsampling (default: the next training
+                batch's, see :meth:`next_mask_generator`).
 
         Returns:
             :class:`ReconstructionResult`.
@@ -120,7 +125,7 @@ class CoopMAE(BaseModel):
         cloud_valid = inputs['agent_frame_valid'].bool()
         if inputs.get('agent_valid') is not None:
             cloud_valid = cloud_valid & inputs['agent_valid'].bool()[..., None]
-        generator = self.masking.generator if generator is None else generator
+        generator = self.next_mask_generator() if generator is None else generator
 
         mask = self.masking(inputs['points'], cloud_valid.reshape(-1).cpu(), generator=generator)
         trunk_inputs = dict(inputs)
@@ -134,6 +139,24 @@ class CoopMAE(BaseModel):
         pred_points = self.recon_head.decode_points(head_out['points'], targets.cell_index)
         return ReconstructionResult(mask=mask, bev=bev, occupancy_logits=head_out['occupancy'],
                                     raw_points=head_out['points'], targets=targets, pred_points=pred_points)
+
+    def next_mask_generator(self) -> torch.Generator:
+        """The CPU generator of the next training batch: seeded from (this rank's masking seed, the number of
+        batches drawn before), which the checkpoint keeps (:meth:`get_extra_state`)."""
+        seed = np.random.SeedSequence([self.masking.seed, self._num_mask_draws]).generate_state(1)[0]
+        self._num_mask_draws += 1
+        return torch.Generator().manual_seed(int(seed))
+
+    def get_extra_state(self) -> Tensor:
+        """``[base masking seed (rank 0's), training batches masked so far]``, saved as ``_extra_state``."""
+        return torch.tensor([self._mask_seed_base, self._num_mask_draws], dtype=torch.int64)
+
+    def set_extra_state(self, state: Tensor) -> None:
+        """Restore :meth:`get_extra_state` on every rank (each offsets the base seed by its own rank again)."""
+        if not (isinstance(state, Tensor) and state.shape == (2, )):
+            raise ValueError(f'CoopMAE extra state must be a tensor [base seed, draws], got {state!r}')
+        self._mask_seed_base, self._num_mask_draws = (int(v) for v in state.tolist())
+        self.masking.seed = self._mask_seed_base + get_rank()
 
     def _check_column_size(self, grid_shape: Sequence[int]) -> None:
         if self._warned_column_size:
