@@ -9,6 +9,11 @@ run_experiments = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run_experiments)
 
 
+def cli_args(*argv: str):
+    """``run_experiments.py``'s arguments as its own parser reads them (defaults included)."""
+    return run_experiments.build_parser().parse_args(list(argv))
+
+
 def _fake_run_logged(commands, metrics=None):
     """A stand-in for ``run_logged``: records the command; tools/train.py leaves a ``last_checkpoint``, tools/test.py
     a metrics file under its work dir."""
@@ -56,7 +61,6 @@ def test_last_epoch_train_losses_average_only_the_last_epoch(tmp_path):
 def test_other_split_reuses_the_training_and_tests_on_that_split(tmp_path, monkeypatch):
     """With --split val a trained run (result.json) is not trained again: only tools/test.py runs, on the val infos,
     and its figures go to result_val.json, next to the untouched test results."""
-    import argparse
     import json
     work_dir = tmp_path / 'cooperative'
     work_dir.mkdir()
@@ -65,7 +69,7 @@ def test_other_split_reuses_the_training_and_tests_on_that_split(tmp_path, monke
     (work_dir / 'result.json').write_text(json.dumps(trained))
     commands = []
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
-    args = argparse.Namespace(split='val', rerun=False, epochs=5, pretrain_epochs=1, data_root='data/x/')
+    args = cli_args('balancing', '--split', 'val', '--epochs', '5', '--data-root', 'data/x/')
     exp = run_experiments.experiments(str(tmp_path))['cooperative']
     result = run_experiments.run_experiment(exp, args, str(tmp_path))
     assert len(commands) == 1 and commands[0][1] == 'tools/test.py' and '/ckpt/epoch_5.pth' in commands[0]
@@ -78,7 +82,6 @@ def test_other_split_reuses_the_training_and_tests_on_that_split(tmp_path, monke
 def test_other_test_data_root_reuses_the_training_and_tests_on_that_root(tmp_path, monkeypatch):
     """--test-data-root: a trained run is only tested, with every loader pointed at the other root (training data
     untouched in the result), and its figures go to result_test_<root name>.json, next to result.json."""
-    import argparse
     import json
     work_dir = tmp_path / 'famo'
     work_dir.mkdir()
@@ -86,8 +89,7 @@ def test_other_test_data_root_reuses_the_training_and_tests_on_that_root(tmp_pat
     (work_dir / 'result.json').write_text(json.dumps(trained))
     commands = []
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
-    args = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/train_on/',
-                              test_data_root='data/held_out/')
+    args = cli_args('balancing', '--data-root', 'data/train_on/', '--test-data-root', 'data/held_out/')
     exp = run_experiments.experiments(str(tmp_path))['famo']
     result = run_experiments.run_experiment(exp, args, str(tmp_path))
     assert len(commands) == 1 and commands[0][1] == 'tools/test.py' and '/ckpt/epoch_3.pth' in commands[0]
@@ -102,14 +104,12 @@ def test_other_test_data_root_reuses_the_training_and_tests_on_that_root(tmp_pat
 def test_a_training_is_reused_by_every_later_test(tmp_path, monkeypatch):
     """A run first asked for held-out figures trains once: the plain run after it (the training data's test split)
     only tests the same checkpoint, and so does a run whose test failed after its training."""
-    import argparse
     import json
     commands = []
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
     exp = run_experiments.experiments(str(tmp_path))['famo']
-    held_out = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/',
-                                  test_data_root='data/held_out/')
-    plain = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/')
+    held_out = cli_args('balancing', '--data-root', 'data/x/', '--test-data-root', 'data/held_out/')
+    plain = cli_args('balancing', '--data-root', 'data/x/')
     run_experiments.run_experiment(exp, held_out, str(tmp_path), seed=2)
     assert [cmd[1] for cmd in commands] == ['tools/train.py', 'tools/test.py']
     trained = json.loads((tmp_path / 'famo' / 'trained.json').read_text())
@@ -132,14 +132,13 @@ def test_a_training_is_reused_by_every_later_test(tmp_path, monkeypatch):
 def test_test_only_row_reports_the_training_losses_of_the_run_it_reuses(tmp_path, monkeypatch):
     """cv_baseline re-tests the cooperative checkpoint: its row carries cooperative's last-epoch losses, the
     first time (fresh) as well as from its cached result."""
-    import argparse
     source = tmp_path / 'cooperative'
     source.mkdir()
     (source / 'last_checkpoint').write_text('/ckpt/epoch_3.pth')
     (source / 'train.log').write_text('x Epoch(train) [3][ 20/40]  loss: 3.0  loss_det: 2.0  loss_pred: 1.0\n')
 
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged([]))
-    args = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/')
+    args = cli_args('balancing', '--data-root', 'data/x/')
     exp = run_experiments.experiments(str(tmp_path))['cv_baseline']
     fresh = run_experiments.run_experiment(exp, args, str(tmp_path))
     cached = run_experiments.run_experiment(exp, args, str(tmp_path))
@@ -169,10 +168,9 @@ def test_seed_work_roots_keep_seed_0_where_it_was():
 
 
 def test_training_command_carries_the_seed(tmp_path, monkeypatch):
-    import argparse
     commands = []
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
-    args = argparse.Namespace(split='test', rerun=False, epochs=3, pretrain_epochs=1, data_root='data/x/')
+    args = cli_args('balancing', '--data-root', 'data/x/')
     root = run_experiments.seed_work_root(str(tmp_path / 'exp'), 3)
     result = run_experiments.run_experiment(run_experiments.experiments(root)['famo'], args, root, seed=3)
     assert 'randomness.seed=3' in commands[0] and commands[0][commands[0].index('--work-dir') + 1] == osp.join(

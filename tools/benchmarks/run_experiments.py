@@ -188,13 +188,13 @@ def seed_work_root(work_root: str, seed: int) -> str:
 
 def test_data_root(args) -> str:
     """The data root the checkpoints are tested on: ``--test-data-root``, or the training data root."""
-    return getattr(args, 'test_data_root', None) or args.data_root
+    return args.test_data_root or args.data_root
 
 
 def result_suffix(args) -> str:
     """``''`` for the training data's test split (``result.json``); otherwise ``_<split>`` and, for another test
     data root, ``_<its folder name>`` (``result_test_v2xpnp_heldout.json``)."""
-    other_root = getattr(args, 'test_data_root', None)
+    other_root = args.test_data_root
     if not other_root:
         return '' if args.split == 'test' else f'_{args.split}'
     return f'_{args.split}_{osp.basename(osp.normpath(other_root))}'
@@ -366,13 +366,14 @@ def has_info_file(data_root: str, split: str) -> bool:
     return osp.isfile(osp.join(REPO_ROOT, data_root, name)) or osp.isfile(osp.join(data_root, name))
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('suite', choices=sorted(SUITES))
     parser.add_argument('--data-root', default='data/v2xpnp_synth/')
     parser.add_argument('--work-root', default='work_dirs/experiments')
     parser.add_argument('--epochs', type=int, default=3, help='fine-tuning budget (epochs) of every run')
-    parser.add_argument('--pretrain-epochs', type=int, default=1)
+    parser.add_argument('--pretrain-epochs', type=int, default=2,
+                        help='pretraining budget (epochs); 2 as in demo_pretrain.py')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0],
                         help='training seeds; seed 0 runs in --work-root, seed N in <work-root>_seed<N>; with several '
                              'seeds each cell is the mean ± sample standard deviation')
@@ -387,6 +388,11 @@ def main(argv=None) -> int:
     parser.add_argument('--test-data-root',
                         help='test on this data root (its --split) instead of --data-root, e.g. held-out scenarios '
                              'from another generator seed; runs already trained are only tested')
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not has_info_file(args.data_root, 'train'):
         parser.error(f'no info files in {args.data_root}: run tools/make_synthetic_v2xpnp.py and '
