@@ -2,6 +2,7 @@
 
     python tools/create_data.py v2xpnp --root-path data/v2xpnp --out-dir data/v2xpnp [--strict] [--overwrite]
                                        [--workers N] [--splits train val] [--metainfo-config CONFIG]
+                                       [--lidar-check full|header]
 
 Writes ``v2xpnp_infos_<split>.pkl`` and ``v2xpnp_conversion_report.json`` into ``--out-dir`` (nothing else, never
 into the dataset tree unless ``--out-dir`` is inside it) and prints a summary with every skipped or suspicious file.
@@ -30,6 +31,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--metainfo-config', default=None,
                         help='config whose dataset metainfo gives classes / obj_type_to_class '
                              '(default: V2XPnPSeqDataset.METAINFO)')
+    parser.add_argument('--lidar-check', choices=['full', 'header'], default='full',
+                        help="'full' reads every point file (counts and reports NaN points); 'header' checks sizes "
+                             'and headers only (truncated files are still caught): a fast first pass over a large tree')
     parser.add_argument('--quiet', action='store_true', help='print only the final line')
     return parser.parse_args(argv)
 
@@ -57,7 +61,8 @@ def main(argv=None) -> int:
     try:
         report = convert_v2xpnp(args.root_path, args.out_dir, splits=args.splits, workers=args.workers,
                                 strict=args.strict, overwrite=args.overwrite, classes=classes,
-                                obj_type_to_class=mapping, verbose=not args.quiet)
+                                obj_type_to_class=mapping, lidar_check=args.lidar_check,
+                                verbose=not args.quiet)
     except (FileExistsError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from projects.TurboTrain.turbotrain.datasets.lidar_io import (LidarReadError, read_lidar,
+from projects.TurboTrain.turbotrain.datasets.lidar_io import (LidarReadError, probe_lidar, read_lidar,
                                                               read_lidar_with_stats)
 from tests.datasets.tiny_scene import write_bin, write_pcd
 
@@ -91,3 +91,42 @@ def test_garbage_and_unknown_suffix_name_file(tmp_path):
         read_lidar(str(tmp_path / 'x.ply'))
     with pytest.raises(LidarReadError, match=r'missing\.bin: cannot access file'):
         read_lidar(str(tmp_path / 'missing.bin'))
+
+
+@pytest.mark.parametrize('kind', ['bin', 'pcd_ascii', 'pcd_binary'])
+def test_probe_counts_declared_points_nan_included(tmp_path, kind):
+    """The header-only check gives the declared count: the full read's count plus its non-finite points."""
+    points = np.concatenate([POINTS, POINTS])
+    points[1, 0] = np.nan
+    path = str(tmp_path / ('a.bin' if kind == 'bin' else 'a.pcd'))
+    write_bin(path, points) if kind == 'bin' else write_pcd(path, points, binary=kind == 'pcd_binary')
+    assert probe_lidar(path) == 6
+    if kind != 'bin':
+        pytest.importorskip('open3d')
+    _, stats = read_lidar_with_stats(path)
+    assert (stats.num_points, stats.num_nonfinite) == (5, 1)
+
+
+def test_probe_catches_what_size_and_header_show(tmp_path):
+    trunc_bin = tmp_path / 'trunc.bin'
+    trunc_bin.write_bytes(POINTS.tobytes()[:-3])
+    with pytest.raises(LidarReadError, match=r'trunc\.bin: truncated \.bin'):
+        probe_lidar(str(trunc_bin))
+    trunc_pcd = str(tmp_path / 'trunc.pcd')
+    write_pcd(trunc_pcd, POINTS, binary=True)
+    data = open(trunc_pcd, 'rb').read()
+    open(trunc_pcd, 'wb').write(data[:-10])
+    with pytest.raises(LidarReadError, match=r'trunc\.pcd: truncated binary PCD: header declares 3 points'):
+        probe_lidar(trunc_pcd)
+    short = str(tmp_path / 'short.pcd')
+    write_pcd(short, POINTS, binary=False)
+    text = open(short).read().splitlines(keepends=True)
+    open(short, 'w').write(''.join(text[:-1]))
+    with pytest.raises(LidarReadError, match=r'short\.pcd: truncated ASCII PCD: header declares 3 points'):
+        probe_lidar(short)
+    garbage = tmp_path / 'junk.pcd'
+    garbage.write_bytes(b'\x00\x01 not a point cloud')
+    with pytest.raises(LidarReadError, match=r'junk\.pcd: not a PCD file'):
+        probe_lidar(str(garbage))
+    with pytest.raises(LidarReadError, match=r'x\.ply: unsupported LiDAR file type'):
+        probe_lidar(str(tmp_path / 'x.ply'))

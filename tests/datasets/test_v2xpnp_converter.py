@@ -89,6 +89,34 @@ def test_bad_data_each_reported_with_its_file(tmp_path):
     assert [o['seen_by'] for o in frames[3]['objects'] if o['obj_id'] == CAR_ID] == [[-1, 1]]
 
 
+def test_header_check_reports_the_same_bad_files_but_counts_declared_points(tmp_path):
+    """--lidar-check header: the same agents, objects and unreadable files as the full read; num_points is the
+    declared count (NaN points included) and NaN points are not reported; the report says which check ran."""
+    root = str(tmp_path / 'data')
+    make_bad_scene(root)
+    full = convert_v2xpnp(root, out_dir=str(tmp_path / 'full'), verbose=False)
+    header = convert_v2xpnp(root, out_dir=str(tmp_path / 'header'), lidar_check='header', verbose=False)
+    assert [str(i) for i in header.issues] == [str(i) for i in full.issues if i.kind != 'nonfinite_points']
+    assert header.to_dict()['lidar_check'] == 'header' and full.to_dict()['lidar_check'] == 'full'
+    assert 'size and header only' in header.summary()
+    full_frames = _load(tmp_path / 'full' / info_filename('train'))['data_list']
+    header_frames = _load(tmp_path / 'header' / info_filename('train'))['data_list']
+    for full_frame, header_frame in zip(full_frames, header_frames):
+        assert sorted(full_frame['agents']) == sorted(header_frame['agents'])
+        assert [o['obj_id'] for o in full_frame['objects']] == [o['obj_id'] for o in header_frame['objects']]
+    # agent -1 at frame 2 holds 3 NaN points among 28: the full read keeps 25, the header declares 28
+    assert full_frames[1]['agents'][-1]['num_points'] == 25
+    assert header_frames[1]['agents'][-1]['num_points'] == 28
+    with pytest.raises(ValueError, match="lidar_check must be 'full' or 'header'"):
+        convert_v2xpnp(root, out_dir=str(tmp_path / 'x'), lidar_check='fast', verbose=False)
+
+    sys.path.insert(0, REPO_ROOT)
+    from tools.create_data import main
+    cli = tmp_path / 'cli'
+    assert main(['v2xpnp', '--root-path', root, '--out-dir', str(cli), '--lidar-check', 'header', '--quiet']) == 0
+    assert (cli / info_filename('train')).read_bytes() == (tmp_path / 'header' / info_filename('train')).read_bytes()
+
+
 def test_strict_mode_fails_and_writes_nothing(tmp_path):
     scenario = make_tiny_scene(str(tmp_path), 'bin')
     os.remove(osp.join(scenario, '2', '000003.bin'))

@@ -56,8 +56,8 @@ def _clean(points: np.ndarray) -> Tuple[np.ndarray, int]:
     return np.ascontiguousarray(points, dtype=np.float32), num_bad
 
 
-def read_bin(path: str) -> np.ndarray:
-    """Read a float32 ``N×4`` ``.bin`` file (V2X-Real layout) → (N, 4) float32, unfiltered."""
+def _bin_point_count(path: str) -> int:
+    """Points in a float32 ``N×4`` ``.bin`` file from its size; raises :class:`LidarReadError` if truncated."""
     try:
         size = os.path.getsize(path)
     except OSError as err:
@@ -66,6 +66,12 @@ def read_bin(path: str) -> np.ndarray:
     if size % row_bytes:
         raise LidarReadError(
             path, f'truncated .bin: {size} bytes is not a multiple of {row_bytes} (float32 x {POINT_DIM})')
+    return size // row_bytes
+
+
+def read_bin(path: str) -> np.ndarray:
+    """Read a float32 ``N×4`` ``.bin`` file (V2X-Real layout) → (N, 4) float32, unfiltered."""
+    _bin_point_count(path)
     try:
         data = np.fromfile(path, dtype=np.float32)
     except OSError as err:
@@ -191,16 +197,32 @@ def read_pcd(path: str) -> np.ndarray:
     return np.concatenate([xyz, intensity], axis=1)
 
 
+def _suffix(path: str) -> str:
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LidarReadError(path, f'unsupported LiDAR file type {suffix!r} (expected one of {SUPPORTED_SUFFIXES})')
+    return suffix
+
+
+def probe_lidar(path: str) -> int:
+    """Check a ``.pcd`` / ``.bin`` file from its size and header only → the number of points it declares.
+
+    Raises :class:`LidarReadError` for what the size and header show: an unsupported type, a malformed PCD header,
+    a truncated ``.bin`` or binary / ASCII PCD payload. No point is parsed, so points with non-finite coordinates
+    are counted (:func:`read_lidar_with_stats` drops them) and a ``binary_compressed`` payload is not checked.
+    """
+    path = os.fspath(path)
+    if _suffix(path) == '.bin':
+        return _bin_point_count(path)
+    header = read_pcd_header(path)
+    _check_pcd_payload(path, header)
+    return int(header['points'])
+
+
 def read_lidar_with_stats(path: str) -> Tuple[np.ndarray, LidarStats]:
     """Read a ``.pcd`` or ``.bin`` file → ((N, 4) float32 finite points, :class:`LidarStats`)."""
     path = os.fspath(path)
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix == '.bin':
-        raw = read_bin(path)
-    elif suffix == '.pcd':
-        raw = read_pcd(path)
-    else:
-        raise LidarReadError(path, f'unsupported LiDAR file type {suffix!r} (expected one of {SUPPORTED_SUFFIXES})')
+    raw = read_bin(path) if _suffix(path) == '.bin' else read_pcd(path)
     points, num_bad = _clean(raw)
     return points, LidarStats(num_points=int(points.shape[0]), num_nonfinite=num_bad)
 

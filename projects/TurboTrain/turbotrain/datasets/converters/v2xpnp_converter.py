@@ -1,7 +1,8 @@
 """V2XPnP-Seq converter: the on-disk dataset (``/work/shared/V2XPNP_FORMAT.md``) → info files (docs/contract.md).
 
 ``convert_v2xpnp(root, out_dir)`` scans ``<root>/<split>/<scenario>/<agent_id>/<frame>.{yaml,pcd,bin}``, reads every
-frame yaml and checks every point file, and writes ``<out_dir>/v2xpnp_infos_<split>.pkl`` plus
+frame yaml and checks every point file (reading it, or with ``lidar_check='header'`` from its size and header only),
+and writes ``<out_dir>/v2xpnp_infos_<split>.pkl`` plus
 ``<out_dir>/v2xpnp_conversion_report.json``. It never writes anywhere else and never modifies the input tree.
 
 Frames and units in the output:
@@ -33,14 +34,14 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import yaml
 
 from ...utils.geometry import pose_to_matrix
-from ..lidar_io import LidarReadError, read_lidar_with_stats
+from ..lidar_io import LidarReadError, LidarStats, probe_lidar, read_lidar_with_stats
 
 INFO_VERSION = 1
 FRAME_RATE_HZ = 10
@@ -92,6 +93,7 @@ class ConversionReport:
     issues: List[Issue] = field(default_factory=list)
     written: List[str] = field(default_factory=list)
     seconds: float = 0.0
+    lidar_check: str = 'full'
 
     def count(self, severity: str) -> int:
         return sum(issue.severity == severity for issue in self.issues)
@@ -102,12 +104,14 @@ class ConversionReport:
 
     def to_dict(self) -> dict:
         """JSON-able view (deterministic: no timing)."""
-        return dict(root=self.root, splits=self.splits, issues=[asdict(i) for i in self.issues],
+        return dict(root=self.root, lidar_check=self.lidar_check, splits=self.splits,
+                    issues=[asdict(i) for i in self.issues],
                     num_errors=self.count('error'), num_warnings=self.count('warning'), num_infos=self.count('info'))
 
     def summary(self) -> str:
         """Human-readable summary: counts per split, then every issue."""
-        lines = [f'V2XPnP conversion of {self.root}']
+        lines = [f'V2XPnP conversion of {self.root}'
+                 + (' (point files checked by size and header only)' if self.lidar_check == 'header' else '')]
         for split, stats in self.splits.items():
             lines.append(f'  {split}: {stats["scenarios"]} scenarios, {stats["frames"]} frames, '
                          f'{stats["agent_frames"]} agent-frames, agents: {stats["vehicles"]} vehicles + '
@@ -206,6 +210,7 @@ class AgentFrameTask:
     yaml_path: str
     lidar_path: Optional[str]
     lidar_rel: Optional[str]
+    lidar_check: str = 'full'  # 'full': read every point; 'header': size and header only (see convert_v2xpnp)
 
 
 def _parse_agent_id(name: str) -> Optional[int]:
@@ -327,7 +332,10 @@ def read_agent_frame(task: AgentFrameTask) -> dict:
     if pose is None or task.lidar_path is None:
         return result
     try:
-        _, stats = read_lidar_with_stats(task.lidar_path)
+        if task.lidar_check == 'header':
+            stats = LidarStats(num_points=probe_lidar(task.lidar_path), num_nonfinite=0)  # non-finite not counted
+        else:
+            _, stats = read_lidar_with_stats(task.lidar_path)
     except LidarReadError as err:
         issues.append(Issue('error', 'unreadable_lidar', task.lidar_path,
                             f'{err.reason}; the agent is absent at this frame (its annotations are kept)'))
@@ -539,6 +547,7 @@ def convert_v2xpnp(root: str,
                    overwrite: bool = False,
                    classes: Sequence[str] = DEFAULT_CLASSES,
                    obj_type_to_class: Optional[Dict[str, str]] = None,
+                   lidar_check: str = 'full',
                    verbose: bool = True) -> ConversionReport:
     """Convert a V2XPnP-Seq tree into ``v2xpnp_infos_<split>.pkl`` files (see module docstring).
 
@@ -551,6 +560,11 @@ def convert_v2xpnp(root: str,
         overwrite: replace existing info/report files (atomically); without it an existing info or report file
             makes this raise ``FileExistsError`` before anything is read.
         classes, obj_type_to_class: class names and the obj_type → class mapping (config metainfo).
+        lidar_check: ``'full'`` reads every point file (non-finite points are dropped from ``num_points`` and
+            reported); ``'header'`` checks each file's size and header only (:func:`probe_lidar`): truncated and
+            malformed files are still errors, but ``num_points`` is the declared count, non-finite points are
+            neither counted nor reported, and ``binary_compressed`` payloads are not checked. For a first pass over
+            a large tree; a full pass remains the reference.
     Returns:
         The :class:`ConversionReport` (also written as ``v2xpnp_conversion_report.json``).
     """
@@ -559,6 +573,8 @@ def convert_v2xpnp(root: str,
     out_dir = osp.abspath(out_dir or root)
     classes = tuple(classes)
     obj_type_to_class = dict(DEFAULT_OBJ_TYPE_TO_CLASS if obj_type_to_class is None else obj_type_to_class)
+    if lidar_check not in ('full', 'header'):
+        raise ValueError(f"lidar_check must be 'full' or 'header', got {lidar_check!r}")
     if not osp.isdir(root):
         raise FileNotFoundError(f'{root}: dataset root does not exist')
     if splits is None:
@@ -574,10 +590,11 @@ def convert_v2xpnp(root: str,
     if existing and not overwrite:
         raise FileExistsError(f'info files exist, refusing to overwrite (pass --overwrite): {existing}')
 
-    report = ConversionReport(root=root)
+    report = ConversionReport(root=root, lidar_check=lidar_check)
     payloads: Dict[str, bytes] = {}
     for split in splits:
         tasks, issues = scan_split(root, split)
+        tasks = [replace(task, lidar_check=lidar_check) for task in tasks]
         report.issues.extend(issues)
         results = _run_tasks(tasks, workers)
         for result in results:
