@@ -426,7 +426,8 @@ def main(argv=None) -> int:
             + table(rows, args.suite))
     recon = pretrain_summary(seed_work_root(work_root, args.seeds[0])) if 'pretrain' in names else None
     if recon:
-        text += f'\n\nPretraining reconstruction (held-out, last logged, seed {args.seeds[0]}): {recon}'
+        text += (f'\n\nPretraining reconstruction (last values MAEPretrainHook logged: recon/ on training batches, '
+                 f'recon_val/ on the val split of {args.data_root}; seed {args.seeds[0]}): {recon}')
     print(text)
     stem = args.suite + result_suffix(args)
     stem += '' if args.seeds == [0] else '_seeds' + '-'.join(map(str, args.seeds))
