@@ -230,3 +230,22 @@ def test_from_pretrain_balancing_rows_are_the_scratch_rows_plus_the_same_pretrai
         assert cfg.model == scratch.model, name
         assert cfg.optim_wrapper == scratch.optim_wrapper, name
         assert cfg.train_cfg == scratch.train_cfg and cfg.param_scheduler == scratch.param_scheduler, name
+
+
+def test_paired_table_differences_per_seed_by_hand():
+    """Δ = row − baseline per seed, over the seeds both ran; AP in points; the count of seeds no worse in both
+    vehicle AP and EPA."""
+    def run(name, seed, ap, m_ap, ade, epa):
+        return dict(name=name, seed=seed, metrics={'AP@0.5/vehicle': ap, 'mAP@0.5': m_ap, 'ADE': ade, 'FDE': 2 * ade,
+                                                   'EPA': epa})
+    runs = {'cooperative': [run('cooperative', 0, 0.40, 0.20, 1.5, -0.20),
+                            run('cooperative', 1, 0.30, 0.10, 2.0, -0.30)],
+            'famo': [run('famo', 0, 0.45, 0.20, 1.0, -0.10), run('famo', 1, 0.25, 0.15, 1.0, -0.40),
+                     run('famo', 2, 0.99, 0.99, 0.0, 0.9)]}  # seed 2 has no baseline: left out
+    lines = run_experiments.paired_table(runs, 'cooperative').splitlines()
+    assert len(lines) == 3  # header, rule, famo (the baseline has no row of its own)
+    cells = [c.strip() for c in lines[2].strip('|').split('|')]
+    # AP: +5, −5 points → 0 ± 7.071; mAP: 0, +5 → 2.5 ± 3.536; ADE: −0.5, −1 → −0.75 ± 0.354; FDE twice that;
+    # EPA: +0.1, −0.1 → 0 ± 0.141; seed 0 is no worse in AP and EPA, seed 1 is not
+    assert cells == ['FAMO', '2', '0.000 ± 7.071', '2.500 ± 3.536', '-0.750 ± 0.354', '-1.500 ± 0.707',
+                     '0.000 ± 0.141', '1 of 2']

@@ -298,10 +298,13 @@ def fmt(value, scale: float = 1.0, digits: int = 3) -> str:
     if not values:
         return 'n/a'
     mean = sum(values) / len(values)
+    text = f'{mean:.{digits}f}'
+    if text.startswith('-') and float(text) == 0:  # a mean that rounds to zero prints as 0, not -0
+        text = text[1:]
     if not isinstance(value, list) or len(value) == 1:
-        return f'{mean:.{digits}f}'
+        return text
     sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else float('nan')
-    return f'{mean:.{digits}f} ± {sd:.{digits}f}'
+    return f'{text} ± {sd:.{digits}f}'
 
 
 def fmt_seconds(value) -> str:
@@ -347,6 +350,35 @@ def table(rows: List[dict], suite: str) -> str:
     return '\n'.join(lines)
 
 
+PAIRED_KEYS = (('AP@0.5/vehicle', 100), ('mAP@0.5', 100), ('ADE', 1), ('FDE', 1), ('EPA', 1))
+
+
+def paired_table(runs: Dict[str, List[dict]], baseline: str) -> str:
+    """Markdown table of per-seed differences ``row − baseline`` (mean ± sample sd over the seeds both ran).
+
+    Runs of the same seed share the initial weights and the data order, so the seed's own effect (up to 5 points
+    of AP here) largely cancels in the difference. AP in points (%), ADE/FDE in metres, EPA as a fraction;
+    higher is better for AP and EPA, lower for ADE and FDE. The last column counts the seeds in which the row's
+    vehicle AP@0.5 and EPA are both at least the baseline's.
+    """
+    base = {row.get('seed', 0): row['metrics'] for row in runs.get(baseline, []) if 'metrics' in row}
+    lines = [f'| Δ against {ROW_LABELS.get(baseline, baseline)} | seeds | Δ vehicle AP@0.5 | Δ mAP@0.5 | Δ ADE (m) | '
+             'Δ FDE (m) | Δ EPA | seeds with AP and EPA ≥ |', '|---|---|---|---|---|---|---|---|']
+    for name, rows in runs.items():
+        pairs = [(row['metrics'], base[row.get('seed', 0)]) for row in rows
+                 if name != baseline and 'metrics' in row and row.get('seed', 0) in base]
+        if not pairs:
+            continue
+        cells = []
+        for key, scale in PAIRED_KEYS:
+            diffs = [m[key] - b[key] for m, b in pairs if m.get(key) is not None and b.get(key) is not None]
+            cells.append(fmt(diffs, scale=scale))
+        no_worse = sum(m['AP@0.5/vehicle'] >= b['AP@0.5/vehicle'] and m['EPA'] >= b['EPA'] for m, b in pairs)
+        lines.append(f"| {ROW_LABELS.get(name, name)} | {len(pairs)} | {' | '.join(cells)} | {no_worse} of "
+                     f'{len(pairs)} |')
+    return '\n'.join(lines)
+
+
 def pretrain_summary(work_root: str) -> Optional[str]:
     """The reconstruction figures MAEPretrainHook logged last (Chamfer, occupancy precision/recall)."""
     logs = sorted(glob.glob(osp.join(work_root, 'pretrain', '*', 'vis_data', 'scalars.json')))
@@ -385,6 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--split', default='test',
                         help='info split the checkpoints are tested on (v2xpnp_infos_<split>.pkl); for a split other '
                              'than test, runs already trained (result.json) are only tested')
+    parser.add_argument('--paired-with', metavar='EXPERIMENT',
+                        help='also print each row\'s per-seed difference from this row of the suite (same seed: '
+                             'same initial weights and data order)')
     parser.add_argument('--test-data-root',
                         help='test on this data root (its --split) instead of --data-root, e.g. held-out scenarios '
                              'from another generator seed; runs already trained are only tested')
@@ -400,11 +435,15 @@ def main(argv=None) -> int:
     names = SUITES[args.suite]
     if args.test_data_root and not has_info_file(args.test_data_root, args.split):
         parser.error(f'--test-data-root: no v2xpnp_infos_{args.split}.pkl in {args.test_data_root}')
+    if args.paired_with and args.paired_with not in names:
+        parser.error(f'--paired-with: {args.paired_with} not in suite {args.suite!r} ({", ".join(names)})')
     if args.only:
         unknown = sorted(set(args.only) - set(names))
         if unknown:
             parser.error(f'--only: {", ".join(unknown)} not in suite {args.suite!r} ({", ".join(names)})')
         names = [name for name in names if name in args.only]
+        if args.paired_with and args.paired_with not in names:
+            parser.error(f'--paired-with: {args.paired_with} is not among the --only rows; add it there')
     work_root = osp.abspath(args.work_root)
     runs: Dict[str, List[dict]] = {name: [] for name in names}
     for seed in args.seeds:
@@ -424,6 +463,8 @@ def main(argv=None) -> int:
             f'epoch(s), data {args.data_root}, seed(s) {seeds}, tested on the {args.split} split'
             + (f' of {args.test_data_root}' if args.test_data_root else '') + '\n\n'
             + table(rows, args.suite))
+    if args.paired_with:
+        text += '\n\n' + paired_table(runs, args.paired_with)
     recon = pretrain_summary(seed_work_root(work_root, args.seeds[0])) if 'pretrain' in names else None
     if recon:
         text += (f'\n\nPretraining reconstruction (last values MAEPretrainHook logged: recon/ on training batches, '
