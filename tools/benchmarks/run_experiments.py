@@ -98,6 +98,9 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         Experiment('turbotrain_pred_x10', balanced, turbotrain + PRED_X10),
         # the same without gradient clipping (max_norm=10 clips the ×10 runs' warm-up): is clipping why ×10 > ×1?
         Experiment('turbotrain_pred_x10_noclip', balanced, turbotrain + PRED_X10 + ['optim_wrapper.clip_grad=None']),
+        # natural scale, but the warm-up weighted as the ×10 run's: is the warm-up's share why ×10 > ×1?
+        Experiment('turbotrain_warmup_pred_x10', balanced,
+                   turbotrain + ['optim_wrapper.strategy.warmup_weights.pred=10.0']),
         Experiment('turbotrain_full', f'{CONFIGS}/demo_turbotrain.py',
                    [f'model.init_cfg.checkpoint={pretrained_trunk}'], needs=['pretrain']),
         # the baselines on the same pretrained trunk: balancing compared where the recipe uses it
@@ -122,7 +125,7 @@ SUITES = {
     'turbotrain': ['cooperative', 'pretrain', 'from_pretrain', 'turbotrain_balancing', 'turbotrain_full'],
     # the same methods with the trajectory loss ×10: which results depend on a hand-tuned loss scale
     'loss_scale': ['cooperative', 'turbotrain_balancing', 'cooperative_pred_x10', 'pcgrad_pred_x10',
-                   'famo_pred_x10', 'turbotrain_pred_x10', 'turbotrain_pred_x10_noclip'],
+                   'famo_pred_x10', 'turbotrain_pred_x10', 'turbotrain_pred_x10_noclip', 'turbotrain_warmup_pred_x10'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -146,6 +149,7 @@ ROW_LABELS = {
     'famo_pred_x10': 'FAMO, trajectory loss ×10',
     'turbotrain_pred_x10': 'TurboTrain balancing, trajectory loss ×10',
     'turbotrain_pred_x10_noclip': 'TurboTrain balancing, trajectory loss ×10, no gradient clipping',
+    'turbotrain_warmup_pred_x10': 'TurboTrain balancing, warm-up with prediction weight 10 (loss ×1)',
     'turbotrain_full': 'TurboTrain: pretrained trunk + balancing',
     'pcgrad_from_pretrain': 'pretrained trunk + PCGrad every step',
     'famo_from_pretrain': 'pretrained trunk + FAMO',

@@ -129,6 +129,15 @@ def test_turbotrain_warmup_keeps_the_fixed_weights_then_suppresses_every_interva
         _strategy(dict(type='turbotrain', warmup=-1))
 
 
+def test_turbotrain_warmup_weights_lead_the_warmup_only():
+    """warmup_weights set the free updates of the warm-up; the first suppressing update re-balances towards the
+    task weights as without them."""
+    strategy = _strategy(dict(type='turbotrain', interval=3, warmup=5, warmup_weights=dict(pred=10.0)))
+    assert strategy.loss_weights() == [1.0, 10.0]
+    strategy.combine(_gram((4., 0.), (0., 1.))[0], 5)  # norms 4 and 1: r ∝ (1/4, 1/1), Σ r = Σ w = 2
+    assert strategy.loss_weights() == pytest.approx([0.4, 1.6])
+
+
 def test_turbotrain_formula_random_with_momentum():
     generator = torch.Generator().manual_seed(5)
     strategy = _strategy(dict(type='turbotrain', balance_power=0.5, momentum=0.3,

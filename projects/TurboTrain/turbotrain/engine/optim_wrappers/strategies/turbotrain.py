@@ -1,6 +1,6 @@
 """``turbotrain``: periodic conflict suppression with free updates in between (our reading of TurboTrain's
 multi-task balancing; the paper's exact rule is not public — see ``docs`` and PAPER_NOTES "Our decisions")."""
-from typing import List
+from typing import Dict, List, Optional
 
 import torch
 
@@ -12,7 +12,8 @@ from .registry import BALANCE_STRATEGIES
 class TurboTrainStrategy(BaseBalanceStrategy):
     """Conflict-suppressing updates every ``interval`` updates after ``warmup`` updates, free updates in between.
 
-    The first ``warmup`` updates are free updates with the fixed weights (``sum``). Measured on the demo model: in
+    The first ``warmup`` updates are free updates with the fixed weights (``sum``), or with ``warmup_weights`` when
+    given (a diagnostic: which task leads the warm-up, at the same balancing after it). Measured on the demo model: in
     the first ~100 updates the detection gradient on the trunk is 30–1000× the prediction gradient (the untrained
     heatmap's focal loss), so re-balancing from the first update gave detection weights of 0.002–0.07 and held its
     loss back; after ~120 updates the ratio stays within about 1.2–3.8.
@@ -34,7 +35,7 @@ class TurboTrainStrategy(BaseBalanceStrategy):
     costs the same as ``sum``, which keeps the average overhead near ``1 + (K − 1) / interval`` backward passes.
 
     Config: ``strategy=dict(type='turbotrain', interval=10, warmup=0, balance_power=1.0, momentum=0.0,
-    project=True)``.
+    project=True, warmup_weights=None)``.
 
     Args:
         task_weights (dict, optional): fixed weights ``w``, see :class:`BaseBalanceStrategy`.
@@ -44,11 +45,15 @@ class TurboTrainStrategy(BaseBalanceStrategy):
         momentum (float): ``m``, smoothing of the carried weights across suppressing updates.
         project (bool): whether to project conflicting components away on suppressing updates.
         eps (float): gradient norms at or below ``eps`` count as zero.
+        warmup_weights (dict, optional): loss weight per task name during the warm-up (tasks not listed get 1.0);
+            None uses ``task_weights``. The re-balancing after the warm-up still targets ``task_weights``.
     """
 
     def __init__(self, task_weights=None, interval: int = 10, warmup: int = 0, balance_power: float = 1.0,
-                 momentum: float = 0.0, project: bool = True, eps: float = 1e-12) -> None:
+                 momentum: float = 0.0, project: bool = True, eps: float = 1e-12,
+                 warmup_weights: Optional[Dict[str, float]] = None) -> None:
         super().__init__(task_weights)
+        self.warmup_weights = None if warmup_weights is None else dict(warmup_weights)
         assert interval >= 1, 'interval must be >= 1'
         assert warmup >= 0, 'warmup must be >= 0'
         assert 0.0 <= momentum < 1.0, 'momentum must be in [0, 1)'
@@ -60,7 +65,10 @@ class TurboTrainStrategy(BaseBalanceStrategy):
         self.eps = eps
 
     def init_state(self) -> None:
-        self.weights: List[float] = self.base_weights()
+        if self.warmup_weights is None:
+            self.weights: List[float] = self.base_weights()
+        else:
+            self.weights = [float(self.warmup_weights.get(name, 1.0)) for name in self.task_names]
         self.num_suppressing = 0
         self.num_conflicts = 0
 
