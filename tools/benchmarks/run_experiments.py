@@ -157,9 +157,8 @@ ROW_LABELS = {
 
 
 def data_options(data_root: str) -> List[str]:
-    return [f'data_root={data_root}'] + [
-        f'{loader}.dataset.data_root={data_root}' for loader in ('train_dataloader', 'val_dataloader',
-                                                                  'test_dataloader')]
+    loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    return [f'data_root={data_root}'] + [f'{loader}.dataset.data_root={data_root}' for loader in loaders]
 
 
 def budget_options(epochs: int) -> List[str]:

@@ -98,5 +98,3 @@ def run_reference(model, batches: List[dict], name: str, lr: float, interval: in
         grads, shared, values = task_gradients(model, merged)
         apply_sgd(model, balancer.direction(grads, shared, values), lr, max_norm)
     return dict(weights=balancer.weights.tolist(), logits=balancer.logits.tolist())
-
-

@@ -4,10 +4,8 @@ import math
 import pytest
 import torch
 
-from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import (BALANCE_STRATEGIES,
-                                                                            build_strategy,
-                                                                            gradient_stats,
-                                                                            project_conflicts)
+from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import (
+    BALANCE_STRATEGIES, build_strategy, gradient_stats, project_conflicts)
 
 
 def _gram(*vectors):
