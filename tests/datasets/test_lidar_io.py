@@ -56,41 +56,62 @@ def test_empty_files_give_empty_clouds(tmp_path):
     assert read_lidar(empty_pcd).shape == (0, 4)
 
 
-def test_truncated_bin_names_file(tmp_path):
+def _truncated_bin(tmp_path) -> str:
     path = tmp_path / 'trunc.bin'
     path.write_bytes(POINTS.tobytes()[:-3])
-    with pytest.raises(LidarReadError, match=r'trunc\.bin: truncated \.bin'):
-        read_lidar(str(path))
+    return str(path)
 
 
-def test_truncated_binary_pcd_names_file(tmp_path):
+def _truncated_binary_pcd(tmp_path) -> str:
     path = str(tmp_path / 'trunc.pcd')
     write_pcd(path, POINTS, binary=True)
     data = open(path, 'rb').read()
     open(path, 'wb').write(data[:-10])
-    with pytest.raises(LidarReadError, match=r'trunc\.pcd: truncated binary PCD: header declares 3 points'):
-        read_lidar(path)
+    return path
 
 
-def test_truncated_ascii_pcd_names_file(tmp_path):
-    pytest.importorskip('open3d')
+def _truncated_ascii_pcd(tmp_path) -> str:
     path = str(tmp_path / 'short.pcd')
     write_pcd(path, POINTS, binary=False)
     text = open(path).read().splitlines(keepends=True)
     open(path, 'w').write(''.join(text[:-1]))
+    return path
+
+
+# The full read and the header-only check (create_data --lidar-check header) refuse the same broken files alike.
+READERS = [pytest.param(read_lidar, id='read'), pytest.param(probe_lidar, id='probe')]
+
+
+@pytest.mark.parametrize('reader', READERS)
+def test_truncated_bin_names_file(tmp_path, reader):
+    with pytest.raises(LidarReadError, match=r'trunc\.bin: truncated \.bin'):
+        reader(_truncated_bin(tmp_path))
+
+
+@pytest.mark.parametrize('reader', READERS)
+def test_truncated_binary_pcd_names_file(tmp_path, reader):
+    with pytest.raises(LidarReadError, match=r'trunc\.pcd: truncated binary PCD: header declares 3 points'):
+        reader(_truncated_binary_pcd(tmp_path))
+
+
+@pytest.mark.parametrize('reader', READERS)
+def test_truncated_ascii_pcd_names_file(tmp_path, reader):
+    if reader is read_lidar:
+        pytest.importorskip('open3d')
     with pytest.raises(LidarReadError, match=r'short\.pcd: .*header declares 3 points'):
-        read_lidar(path)
+        reader(_truncated_ascii_pcd(tmp_path))
 
 
-def test_garbage_and_unknown_suffix_name_file(tmp_path):
+@pytest.mark.parametrize('reader', READERS)
+def test_garbage_and_unknown_suffix_name_file(tmp_path, reader):
     garbage = tmp_path / 'junk.pcd'
     garbage.write_bytes(b'\x00\x01 not a point cloud')
     with pytest.raises(LidarReadError, match=r'junk\.pcd: not a PCD file'):
-        read_lidar(str(garbage))
+        reader(str(garbage))
     with pytest.raises(LidarReadError, match=r'x\.ply: unsupported LiDAR file type'):
-        read_lidar(str(tmp_path / 'x.ply'))
+        reader(str(tmp_path / 'x.ply'))
     with pytest.raises(LidarReadError, match=r'missing\.bin: cannot access file'):
-        read_lidar(str(tmp_path / 'missing.bin'))
+        reader(str(tmp_path / 'missing.bin'))
 
 
 @pytest.mark.parametrize('kind', ['bin', 'pcd_ascii', 'pcd_binary'])
@@ -105,28 +126,3 @@ def test_probe_counts_declared_points_nan_included(tmp_path, kind):
         pytest.importorskip('open3d')
     _, stats = read_lidar_with_stats(path)
     assert (stats.num_points, stats.num_nonfinite) == (5, 1)
-
-
-def test_probe_catches_what_size_and_header_show(tmp_path):
-    trunc_bin = tmp_path / 'trunc.bin'
-    trunc_bin.write_bytes(POINTS.tobytes()[:-3])
-    with pytest.raises(LidarReadError, match=r'trunc\.bin: truncated \.bin'):
-        probe_lidar(str(trunc_bin))
-    trunc_pcd = str(tmp_path / 'trunc.pcd')
-    write_pcd(trunc_pcd, POINTS, binary=True)
-    data = open(trunc_pcd, 'rb').read()
-    open(trunc_pcd, 'wb').write(data[:-10])
-    with pytest.raises(LidarReadError, match=r'trunc\.pcd: truncated binary PCD: header declares 3 points'):
-        probe_lidar(trunc_pcd)
-    short = str(tmp_path / 'short.pcd')
-    write_pcd(short, POINTS, binary=False)
-    text = open(short).read().splitlines(keepends=True)
-    open(short, 'w').write(''.join(text[:-1]))
-    with pytest.raises(LidarReadError, match=r'short\.pcd: truncated ASCII PCD: header declares 3 points'):
-        probe_lidar(short)
-    garbage = tmp_path / 'junk.pcd'
-    garbage.write_bytes(b'\x00\x01 not a point cloud')
-    with pytest.raises(LidarReadError, match=r'junk\.pcd: not a PCD file'):
-        probe_lidar(str(garbage))
-    with pytest.raises(LidarReadError, match=r'x\.ply: unsupported LiDAR file type'):
-        probe_lidar(str(tmp_path / 'x.ply'))
