@@ -9,7 +9,8 @@ update. Reported: mean and median ms per iteration over all rounds after the war
     # toy trunk + two heads (no config needed)
     python tools/benchmarks/benchmark_balancing.py --threads 2
     # a real fine-tuning config: its model, its train dataloader, its optim_wrapper with `strategy` swapped
-    python tools/benchmarks/benchmark_balancing.py projects/TurboTrain/configs/<finetune>.py --rounds 5
+    python tools/benchmarks/benchmark_balancing.py projects/TurboTrain/configs/<finetune>.py --rounds 5 \
+        [--data-root data/v2xpnp_synth10/]   # default: the config's own data_root
     # accuracy after the same budget (trains one run per strategy, then validates)
     python tools/benchmarks/benchmark_balancing.py CONFIG --accuracy --max-iters 2000
 """
@@ -20,7 +21,7 @@ import statistics
 import sys
 import time
 from collections import OrderedDict
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -83,11 +84,29 @@ def toy_wrappers(model: nn.Module, methods, interval: int) -> Dict[str, object]:
 
 
 # ---------------------------------------------------------------------------------------------------- config model
-def build_from_config(config: str, methods, interval: int, num_batches: int, work_dir: str):
+def load_benchmark_config(config: str, data_root: Optional[str] = None):
+    """``config`` with every dataloader reading ``data_root`` (if given); exits with a one-line error naming the
+    info file when the training split has not been converted there."""
+    from tools._cli import fail, load_config
+    cfg = load_config(config)
+    if data_root is not None:
+        cfg.data_root = data_root
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            if cfg.get(loader) is not None:
+                cfg[loader].dataset.data_root = data_root
+    dataset = cfg.train_dataloader.dataset
+    ann_file = osp.join(dataset.get('data_root') or '', dataset.ann_file)
+    if not osp.isfile(ann_file):
+        fail(f'{config}: training info file {ann_file} not found; convert the data first '
+             f'(tools/create_data.py v2xpnp --root-path DIR --out-dir DIR) or pass --data-root DIR')
+    return cfg
+
+
+def build_from_config(config: str, methods, interval: int, num_batches: int, work_dir: str,
+                      data_root: Optional[str] = None):
     """The config's model and ``num_batches`` train batches, and one optimizer wrapper per method."""
     from mmengine.runner import Runner
-    from tools._cli import load_config
-    cfg = load_config(config)
+    cfg = load_benchmark_config(config, data_root)
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     runner = Runner.from_cfg(cfg)
@@ -144,7 +163,7 @@ def report_timing(times: Dict[str, List[float]]) -> List[Tuple[str, float, float
 
 # -------------------------------------------------------------------------------------------------------- accuracy
 def accuracy_after_budget(config: str, methods, interval: int, max_iters: int, max_epochs: int,
-                          work_dir: str) -> None:
+                          work_dir: str, data_root: Optional[str] = None) -> None:
     """Train one run per method with the same budget, validate, print the metrics side by side.
 
     Needs a config with ``val_dataloader``/``val_evaluator``. Budget: ``max_epochs`` (if given) replaces the
@@ -152,10 +171,9 @@ def accuracy_after_budget(config: str, methods, interval: int, max_iters: int, m
     iteration-based loop of ``max_iters``.
     """
     from mmengine.runner import Runner
-    from tools._cli import load_config
     results = {}
     for method in methods:
-        cfg = load_config(config)
+        cfg = load_benchmark_config(config, data_root)
         cfg.work_dir = osp.join(work_dir, method)
         cfg.launcher = 'none'
         cfg.optim_wrapper['type'] = 'BalancedOptimWrapper'
@@ -188,6 +206,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--toy-size', type=int, default=48, help='toy BEV grid side')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--work-dir', default='./work_dirs/benchmark_balancing')
+    parser.add_argument('--data-root', default=None,
+                        help="converted dataset for the config's dataloaders (default: the config's data_root)")
     parser.add_argument('--accuracy', action='store_true', help='also train/validate each method (config mode)')
     parser.add_argument('--max-iters', type=int, default=1000, help='training budget per method for --accuracy')
     parser.add_argument('--max-epochs', type=int, default=None,
@@ -206,7 +226,7 @@ def main() -> None:
         args.methods = ['sum'] + list(args.methods)
     if args.config:
         model, batches, wrappers = build_from_config(args.config, args.methods, args.interval, args.num_batches,
-                                                     args.work_dir)
+                                                     args.work_dir, args.data_root)
         device = next(model.parameters()).device
     else:
         model, batches = build_toy(args.toy_batch, args.toy_channels, args.toy_size, device)
@@ -219,7 +239,7 @@ def main() -> None:
         if not args.config:
             sys.exit('error: --accuracy needs a config')
         accuracy_after_budget(args.config, args.methods, args.interval, args.max_iters, args.max_epochs,
-                              args.work_dir)
+                              args.work_dir, args.data_root)
 
 
 if __name__ == '__main__':
