@@ -1,5 +1,6 @@
 """Strategies on hand-made gradients: hand-computed 2-D numbers and the formulas written out on vectors."""
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -29,6 +30,22 @@ def test_registry_names():
     assert {'sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain'} <= set(BALANCE_STRATEGIES.module_dict)
     with pytest.raises(KeyError):
         build_strategy(dict(type='nope'))
+
+
+def test_a_key_of_another_strategy_is_an_error_naming_it():
+    # what `--cfg-options optim_wrapper.strategy.type=sum` leaves on a TurboTrain config
+    with pytest.raises(TypeError, match=r"'sum' does not take interval, warmup \(it takes: task_weights\)"):
+        build_strategy(dict(type='sum', interval=10, warmup=100))
+
+
+def test_child_config_switches_the_strategy_with_delete(tmp_path):
+    from mmengine.config import Config
+    repo = Path(__file__).resolve().parents[3]
+    child = tmp_path / 'demo_turbotrain_sum.py'
+    child.write_text(f"_base_ = ['{repo}/projects/TurboTrain/configs/demo_turbotrain.py']\n"
+                     "optim_wrapper = dict(strategy=dict(_delete_=True, type='sum'))\n")
+    strategy = build_strategy(Config.fromfile(str(child)).optim_wrapper.strategy)
+    assert type(strategy) is BALANCE_STRATEGIES.get('sum')
 
 
 def test_pcgrad_projection_hand_computed():
