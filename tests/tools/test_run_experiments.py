@@ -249,3 +249,20 @@ def test_paired_table_differences_per_seed_by_hand():
     # EPA: +0.1, −0.1 → 0 ± 0.141; seed 0 is no worse in AP and EPA, seed 1 is not
     assert cells == ['FAMO', '2', '0.000 ± 7.071', '2.500 ± 3.536', '-0.750 ± 0.354', '-1.500 ± 0.707',
                      '0.000 ± 0.141', '1 of 2']
+
+
+def test_every_suite_row_is_defined_labelled_and_its_strategy_builds():
+    """Each row a suite names exists, has a table label if it is evaluated, and its config with its options builds
+    the balancing strategy it asks for (a misspelt strategy key is an error here, not 10 minutes into a run)."""
+    from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import build_strategy
+    rows = run_experiments.experiments('wr')
+    for suite, names in run_experiments.SUITES.items():
+        for name in names:
+            assert name in rows, (suite, name)
+            assert not rows[name].evaluate or name in run_experiments.ROW_LABELS, (suite, name)
+    for name, exp in rows.items():
+        strategy_cfg = _merged_config(exp).optim_wrapper.get('strategy')
+        if strategy_cfg is not None:
+            build_strategy(dict(strategy_cfg))
+    tolerant = build_strategy(dict(_merged_config(rows['turbotrain_ratio2_clip4']).optim_wrapper.strategy))
+    assert tolerant.max_norm_ratio == 2.0 and tolerant.warmup == 100

@@ -102,6 +102,17 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         # runs' gradient norms (7-10 logged) relative to the ×1 runs' (3-4); for sum and TurboTrain alike
         Experiment('cooperative_clip4', f'{CONFIGS}/demo_finetune.py', ['optim_wrapper.clip_grad.max_norm=4']),
         Experiment('turbotrain_clip4', balanced, turbotrain + ['optim_wrapper.clip_grad.max_norm=4']),
+        # TurboTrain re-balancing only a task whose trunk gradient is over twice the other's (max_norm_ratio=2;
+        # the ×1 runs' det/pred ratio is 1.4–2.1 after the warm-up, the ×10 runs' pred/det 3.7–7.7); clip at norm 4
+        Experiment('turbotrain_ratio2_clip4', balanced,
+                   turbotrain + ['optim_wrapper.strategy.max_norm_ratio=2', 'optim_wrapper.clip_grad.max_norm=4']),
+        Experiment('cooperative_pred_x10_clip4', f'{CONFIGS}/demo_finetune.py',
+                   PRED_X10 + ['optim_wrapper.clip_grad.max_norm=4']),
+        Experiment('turbotrain_pred_x10_clip4', balanced,
+                   turbotrain + PRED_X10 + ['optim_wrapper.clip_grad.max_norm=4']),
+        Experiment('turbotrain_ratio2_pred_x10_clip4', balanced,
+                   turbotrain + PRED_X10 + ['optim_wrapper.strategy.max_norm_ratio=2',
+                                            'optim_wrapper.clip_grad.max_norm=4']),
         # natural scale, but the warm-up weighted as the ×10 run's: is the warm-up's share why ×10 > ×1?
         Experiment('turbotrain_warmup_pred_x10', balanced,
                    turbotrain + ['optim_wrapper.strategy.warmup_weights.pred=10.0']),
@@ -133,6 +144,9 @@ SUITES = {
     # gradient clipping: ×10 without it, ×1 with a tighter one
     'clipping': ['cooperative', 'turbotrain_balancing', 'cooperative_clip4', 'turbotrain_clip4', 'turbotrain_pred_x10',
                  'turbotrain_pred_x10_noclip'],
+    # a tolerance for the norm ratio (re-balance only a dominating task), at both loss scales, clipped at norm 4
+    'dominance': ['cooperative_clip4', 'turbotrain_clip4', 'turbotrain_ratio2_clip4', 'cooperative_pred_x10_clip4',
+                  'turbotrain_pred_x10_clip4', 'turbotrain_ratio2_pred_x10_clip4'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -159,6 +173,11 @@ ROW_LABELS = {
     'turbotrain_warmup_pred_x10': 'TurboTrain balancing, warm-up with prediction weight 10 (loss ×1)',
     'cooperative_clip4': '`sum`, gradients clipped at norm 4 (not 10)',
     'turbotrain_clip4': 'TurboTrain balancing, gradients clipped at norm 4 (not 10)',
+    'turbotrain_ratio2_clip4': 'TurboTrain balancing, norm ratio up to 2 tolerated, clipped at norm 4',
+    'cooperative_pred_x10_clip4': '`sum`, trajectory loss ×10, clipped at norm 4',
+    'turbotrain_pred_x10_clip4': 'TurboTrain balancing, trajectory loss ×10, clipped at norm 4',
+    'turbotrain_ratio2_pred_x10_clip4': 'TurboTrain balancing, norm ratio up to 2 tolerated, trajectory loss ×10, '
+                                        'clipped at norm 4',
     'turbotrain_full': 'TurboTrain: pretrained trunk + balancing',
     'pcgrad_from_pretrain': 'pretrained trunk + PCGrad every step',
     'famo_from_pretrain': 'pretrained trunk + FAMO',

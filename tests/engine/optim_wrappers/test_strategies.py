@@ -175,6 +175,45 @@ def test_turbotrain_formula_random_with_momentum():
         assert torch.allclose(torch.tensor(strategy.weights, dtype=torch.float64), carried)
 
 
+def test_turbotrain_max_norm_ratio_scales_down_only_a_dominating_task():
+    # norms 1 and 6, τ = 2: excess (1, 6/2) = (1, 3), p = 1: r ∝ (1, 1/3), Σ r = 2 -> (1.5, 0.5); the weighted norms
+    # 1.5 and 3 are exactly τ apart
+    strategy = _strategy(dict(type='turbotrain', max_norm_ratio=2.0))
+    strategy.combine(_gram((0., 1.), (6., 0.))[0], 0)
+    assert strategy.weights == pytest.approx([1.5, 0.5])
+    # within the tolerance (norms 1 and 1.8): the fixed weights, here 2 and 1, are kept
+    strategy = _strategy(dict(type='turbotrain', max_norm_ratio=2.0, task_weights=dict(det=2.0)))
+    strategy.combine(_gram((1.8, 0.), (0., 1.))[0], 0)
+    assert strategy.weights == pytest.approx([2.0, 1.0])
+    # the ratio counts raw norms; with p = 0.5: norms 8 and 1, τ = 2, excess (4, 1): r ∝ (2 · 4^-0.5, 1) = (1, 1)
+    strategy = _strategy(dict(type='turbotrain', max_norm_ratio=2.0, balance_power=0.5, task_weights=dict(det=2.0)))
+    strategy.combine(_gram((8., 0.), (0., 1.))[0], 0)
+    assert strategy.weights == pytest.approx([1.5, 1.5])
+    with pytest.raises(AssertionError, match='max_norm_ratio must be >= 1'):
+        _strategy(dict(type='turbotrain', max_norm_ratio=0.5))
+
+
+def test_turbotrain_max_norm_ratio_three_tasks_formula_and_infinity_is_sum():
+    generator = torch.Generator().manual_seed(3)
+    tasks = ('det', 'pred', 'aux')
+    fixed = [2.0, 1.0, 0.5]
+    weights = dict(det=2.0, aux=0.5)
+    for _ in range(3):
+        scales = torch.tensor([[1.], [4.], [0.3]], dtype=torch.float64)  # some tasks within τ, some not
+        vectors = torch.randn(3, 4, generator=generator, dtype=torch.float64) * scales
+        strategy = _strategy(dict(type='turbotrain', task_weights=weights, max_norm_ratio=1.5, project=False), tasks)
+        combined, _ = _combined(strategy, list(vectors))
+        norms = [math.sqrt(sum(x * x for x in v.tolist())) for v in vectors]
+        raw = [w / max(1.0, n / (1.5 * min(norms))) for w, n in zip(fixed, norms)]
+        expected = [r * sum(fixed) / sum(raw) for r in raw]
+        assert strategy.weights == pytest.approx(expected)
+        assert torch.allclose(combined, torch.tensor(expected, dtype=torch.float64) @ vectors)
+        free, _ = _combined(_strategy(dict(type='turbotrain', task_weights=weights, max_norm_ratio=math.inf,
+                                           project=False), tasks), list(vectors))
+        plain, _ = _combined(_strategy(dict(type='sum', task_weights=weights), tasks), list(vectors))
+        assert torch.allclose(free, plain)
+
+
 @pytest.mark.parametrize('scale', [0.01, 10.0, 1000.0])
 def test_turbotrain_update_direction_ignores_a_task_loss_scale(scale):
     """With balance_power=1, scaling one task's loss (so its gradient) by c leaves the direction of the combined

@@ -22,10 +22,14 @@ class TurboTrainStrategy(BaseBalanceStrategy):
     after the warm-up is one) with task gradients ``g_k`` on the shared parameters:
 
     1. **Measure**: pairwise cosines and the norm ratio ``max ‖g_k‖ / min ‖g_k‖`` (logged).
-    2. **Re-balance magnitudes**: target weights ``r_k ∝ w_k · ‖g_k‖^(−p)`` (``p = balance_power``), normalised so that
-       ``Σ r_k = Σ w_k`` (fixed weights ``w``, 1 by default). With ``p = 1`` the weighted gradients ``r_k g_k`` have
-       norms proportional to ``w_k`` (equal norms by default) while the total weight, and so the step-size scale,
-       stays that of ``sum``; ``p = 0`` keeps the fixed weights. The carried weights become
+    2. **Re-balance magnitudes**: target weights ``r_k ∝ w_k · e_k^(−p)`` (``p = balance_power``) with the excess
+       ``e_k = max(1, ‖g_k‖ / (τ · min_j ‖g_j‖))`` (``τ = max_norm_ratio`` ≥ 1), normalised so that
+       ``Σ r_k = Σ w_k`` (fixed weights ``w``, 1 by default). With ``τ = 1`` (default) this is
+       ``r_k ∝ w_k · ‖g_k‖^(−p)``: with ``p = 1`` the weighted gradients ``r_k g_k`` have norms proportional to ``w_k``
+       (equal norms by default) while the total weight, and so the step-size scale, stays that of ``sum``; ``p = 0``
+       keeps the fixed weights. With ``τ > 1`` only a dominating task is scaled down: tasks whose gradient is within
+       ``τ`` times the smallest keep their fixed weights, and with ``p = 1`` no weighted gradient (per unit of its
+       fixed weight) ends up more than ``τ`` times the smallest. The carried weights become
        ``λ ← m · λ + (1 − m) · r`` (``m = momentum``). A task with a zero gradient keeps its carried weight.
     3. **Suppress conflicts**: with ``h_k = λ_k g_k``, each ``h_i`` loses its component along every ``h_j`` it
        conflicts with (``h_i · h_j < 0``), PCGrad-style against the unprojected ``h_j``, in a fixed order; the shared
@@ -34,14 +38,16 @@ class TurboTrainStrategy(BaseBalanceStrategy):
     Free updates are one backward of ``Σ_k λ_k L_k`` with the weights carried from the last suppressing update; this
     costs the same as ``sum``, which keeps the average overhead near ``1 + (K − 1) / interval`` backward passes.
 
-    Config: ``strategy=dict(type='turbotrain', interval=10, warmup=0, balance_power=1.0, momentum=0.0,
-    project=True, warmup_weights=None)``.
+    Config: ``strategy=dict(type='turbotrain', interval=10, warmup=0, balance_power=1.0, max_norm_ratio=1.0,
+    momentum=0.0, project=True, warmup_weights=None)``.
 
     Args:
         task_weights (dict, optional): fixed weights ``w``, see :class:`BaseBalanceStrategy`.
         interval (int): a conflict-suppressing update every ``interval`` optimizer updates.
         warmup (int): optimizer updates with the fixed weights before the first conflict-suppressing update.
         balance_power (float): ``p`` of the magnitude re-balancing (0 = off, 1 = equal weighted norms).
+        max_norm_ratio (float): ``τ``, the ratio of task-gradient norms tolerated before a task counts as
+            dominating and is scaled down (1 = every difference is re-balanced; ``inf`` = the fixed weights).
         momentum (float): ``m``, smoothing of the carried weights across suppressing updates.
         project (bool): whether to project conflicting components away on suppressing updates.
         eps (float): gradient norms at or below ``eps`` count as zero.
@@ -51,12 +57,14 @@ class TurboTrainStrategy(BaseBalanceStrategy):
 
     def __init__(self, task_weights=None, interval: int = 10, warmup: int = 0, balance_power: float = 1.0,
                  momentum: float = 0.0, project: bool = True, eps: float = 1e-12,
-                 warmup_weights: Optional[Dict[str, float]] = None) -> None:
+                 warmup_weights: Optional[Dict[str, float]] = None, max_norm_ratio: float = 1.0) -> None:
         super().__init__(task_weights)
         self.warmup_weights = None if warmup_weights is None else dict(warmup_weights)
         assert interval >= 1, 'interval must be >= 1'
         assert warmup >= 0, 'warmup must be >= 0'
         assert 0.0 <= momentum < 1.0, 'momentum must be in [0, 1)'
+        assert max_norm_ratio >= 1.0, f'max_norm_ratio must be >= 1, got {max_norm_ratio}'
+        self.max_norm_ratio = float(max_norm_ratio)
         self.interval = interval
         self.warmup = warmup
         self.balance_power = balance_power
@@ -87,7 +95,8 @@ class TurboTrainStrategy(BaseBalanceStrategy):
         if not valid.any():
             return carried
         target = carried.clone()
-        raw = base[valid] * norms[valid].pow(-self.balance_power)
+        excess = (norms[valid] / (self.max_norm_ratio * norms[valid].min())).clamp(min=1.0)
+        raw = base[valid] * excess.pow(-self.balance_power)
         target[valid] = raw * base[valid].sum() / raw.sum()
         return torch.where(valid, self.momentum * carried + (1 - self.momentum) * target, carried)
 
