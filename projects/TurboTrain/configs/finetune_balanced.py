@@ -4,5 +4,6 @@
 # Other strategies: --cfg-options optim_wrapper.strategy.type=sum|pcgrad|imtl_g|famo
 _base_ = ['./finetune.py']
 # Only the type is set, so `--cfg-options optim_wrapper.strategy.type=pcgrad` switches cleanly; turbotrain's
-# defaults are interval=10, balance_power=1.0, momentum=0.0 (e.g. optim_wrapper.strategy.interval=5 to change).
+# defaults are interval=10, balance_power=1.0, max_norm_ratio=1.0, momentum=0.0 (e.g.
+# optim_wrapper.strategy.interval=5 to change).
 optim_wrapper = dict(type='BalancedOptimWrapper', shared_module='trunk', strategy=dict(type='turbotrain'))
