@@ -124,6 +124,10 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
                    turbotrain + ['optim_wrapper.strategy.warmup_weights.pred=10.0']),
         Experiment('turbotrain_full', f'{CONFIGS}/demo_turbotrain.py',
                    [f'model.init_cfg.checkpoint={pretrained_trunk}'], needs=['pretrain']),
+        # the recipe with the norm-ratio tolerance of the dominance suite (gradients clipped at norm 10, as shipped)
+        Experiment('turbotrain_full_ratio2', f'{CONFIGS}/demo_turbotrain.py',
+                   [f'model.init_cfg.checkpoint={pretrained_trunk}', 'optim_wrapper.strategy.max_norm_ratio=2'],
+                   needs=['pretrain']),
         # the baselines on the same pretrained trunk: balancing compared where the recipe uses it
         Experiment('pcgrad_from_pretrain', balanced,
                    ['model.init_cfg.type=PretrainedTrunk', f'model.init_cfg.checkpoint={pretrained_trunk}',
@@ -152,7 +156,8 @@ SUITES = {
                  'turbotrain_pred_x10_noclip'],
     # a tolerance for the norm ratio (re-balance only a dominating task), at both loss scales, clipped at norm 4
     'dominance': ['cooperative_clip4', 'turbotrain_as_sum_clip4', 'turbotrain_clip4', 'turbotrain_ratio2_clip4',
-                  'cooperative_pred_x10_clip4', 'turbotrain_pred_x10_clip4', 'turbotrain_ratio2_pred_x10_clip4'],
+                  'cooperative_pred_x10_clip4', 'turbotrain_pred_x10_clip4', 'turbotrain_ratio2_pred_x10_clip4',
+                  'pretrain', 'turbotrain_full_ratio2'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -186,6 +191,7 @@ ROW_LABELS = {
     'turbotrain_ratio2_pred_x10_clip4': 'TurboTrain balancing, norm ratio up to 2 tolerated, trajectory loss ×10, '
                                         'clipped at norm 4',
     'turbotrain_full': 'TurboTrain: pretrained trunk + balancing',
+    'turbotrain_full_ratio2': 'TurboTrain: pretrained trunk + balancing, norm ratio up to 2 tolerated',
     'pcgrad_from_pretrain': 'pretrained trunk + PCGrad every step',
     'famo_from_pretrain': 'pretrained trunk + FAMO',
 }
