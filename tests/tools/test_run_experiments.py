@@ -260,9 +260,10 @@ def test_every_suite_row_is_defined_labelled_and_its_strategy_builds():
         for name in names:
             assert name in rows, (suite, name)
             assert not rows[name].evaluate or name in run_experiments.ROW_LABELS, (suite, name)
+    strategies = {}
     for name, exp in rows.items():
         strategy_cfg = _merged_config(exp).optim_wrapper.get('strategy')
         if strategy_cfg is not None:
-            build_strategy(dict(strategy_cfg))
-    tolerant = build_strategy(dict(_merged_config(rows['turbotrain_ratio2_clip4']).optim_wrapper.strategy))
+            strategies[name] = build_strategy(dict(strategy_cfg))
+    tolerant = strategies['turbotrain_ratio2_clip4']
     assert tolerant.max_norm_ratio == 2.0 and tolerant.warmup == 100

@@ -198,8 +198,8 @@ def test_turbotrain_max_norm_ratio_three_tasks_formula_and_infinity_is_sum():
     tasks = ('det', 'pred', 'aux')
     fixed = [2.0, 1.0, 0.5]
     weights = dict(det=2.0, aux=0.5)
+    scales = torch.tensor([[1.], [4.], [0.3]], dtype=torch.float64)  # some tasks within τ, some not
     for _ in range(3):
-        scales = torch.tensor([[1.], [4.], [0.3]], dtype=torch.float64)  # some tasks within τ, some not
         vectors = torch.randn(3, 4, generator=generator, dtype=torch.float64) * scales
         strategy = _strategy(dict(type='turbotrain', task_weights=weights, max_norm_ratio=1.5, project=False), tasks)
         combined, _ = _combined(strategy, list(vectors))
