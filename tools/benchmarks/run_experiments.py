@@ -108,6 +108,9 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         Experiment('cooperative_clip4', f'{CONFIGS}/demo_finetune.py', CLIP4),
         Experiment('turbotrain_clip4', balanced, turbotrain + CLIP4),
         Experiment('turbotrain_ratio2_clip4', balanced, turbotrain + RATIO2 + CLIP4),
+        # the other balancing methods at the same clip: is `sum` the best of them there too?
+        Experiment('pcgrad_clip4', balanced, ['optim_wrapper.strategy.type=pcgrad'] + CLIP4),
+        Experiment('famo_clip4', balanced, ['optim_wrapper.strategy.type=famo'] + CLIP4),
         # control: TurboTrain that never re-weights or projects (max_norm_ratio=inf, project=False) is `sum` in exact
         # arithmetic; only its per-task gradient path rounds differently. Its distance from `sum` with the same seed
         # is the noise floor of a paired comparison.
@@ -152,7 +155,8 @@ SUITES = {
     'clipping': ['cooperative', 'turbotrain_balancing', 'cooperative_clip4', 'turbotrain_clip4', 'turbotrain_pred_x10',
                  'turbotrain_pred_x10_noclip'],
     # a tolerance for the norm ratio (re-balance only a dominating task), at both loss scales, clipped at norm 4
-    'dominance': ['cooperative_clip4', 'turbotrain_as_sum_clip4', 'turbotrain_clip4', 'turbotrain_ratio2_clip4',
+    'dominance': ['cooperative_clip4', 'turbotrain_as_sum_clip4', 'pcgrad_clip4', 'famo_clip4', 'turbotrain_clip4',
+                  'turbotrain_ratio2_clip4',
                   'cooperative_pred_x10_clip4', 'turbotrain_pred_x10_clip4', 'turbotrain_ratio2_pred_x10_clip4',
                   'pretrain', 'turbotrain_full_ratio2'],
 }
@@ -182,6 +186,8 @@ ROW_LABELS = {
     'cooperative_clip4': '`sum`, gradients clipped at norm 4 (not 10)',
     'turbotrain_clip4': 'TurboTrain balancing, gradients clipped at norm 4 (not 10)',
     'turbotrain_ratio2_clip4': 'TurboTrain balancing, norm ratio up to 2 tolerated, clipped at norm 4',
+    'pcgrad_clip4': 'PCGrad every step, gradients clipped at norm 4',
+    'famo_clip4': 'FAMO, gradients clipped at norm 4',
     'turbotrain_as_sum_clip4': 'control: TurboTrain path, no re-weighting or projection (= `sum`), clipped at norm 4',
     'cooperative_pred_x10_clip4': '`sum`, trajectory loss ×10, clipped at norm 4',
     'turbotrain_pred_x10_clip4': 'TurboTrain balancing, trajectory loss ×10, clipped at norm 4',
