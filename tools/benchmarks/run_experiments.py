@@ -17,7 +17,8 @@ Every figure in the README's results section comes from this script. Each experi
 Work dirs go to ``--work-root/<experiment>`` for seed 0 and ``<work-root>_seed<N>/<experiment>`` for seed N; an
 experiment whose metrics file exists is not run again unless ``--rerun`` is given. With several seeds each cell is
 the mean ± sample standard deviation over the seeds. Results are also written as JSON and Markdown to
-``--work-root``.
+``--work-root``. ``archive_results.py`` copies the runs' metrics to ``results/`` (in the repository), from which
+``--report-only --work-root results/experiments`` prints the tables without the work dirs.
 """
 import argparse
 import glob
@@ -33,6 +34,8 @@ from typing import Dict, List, Optional
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = 'projects/TurboTrain/configs'
+# last-epoch training losses of a run whose train.log is gone (archive_results.py's record)
+TRAIN_LOSSES_FILE = 'train_losses.json'
 METRIC_KEYS = ('mAP@0.5', 'mAP@0.7', 'ADE', 'FDE', 'MR', 'EPA')
 
 
@@ -318,7 +321,11 @@ def cached_result(exp: Experiment, args, work_root: str) -> Optional[dict]:
     with open(result_file) as f:
         result = json.load(f)
     trained_dir = osp.join(work_root, exp.train_from) if exp.train_from else osp.join(work_root, exp.name)
-    return {**result, **last_epoch_train_losses(trained_dir)}
+    losses = last_epoch_train_losses(trained_dir)
+    if not losses and osp.isfile(osp.join(trained_dir, TRAIN_LOSSES_FILE)):
+        with open(osp.join(trained_dir, TRAIN_LOSSES_FILE)) as f:
+            losses = json.load(f)
+    return {**result, **losses}
 
 
 def last_epoch_train_losses(work_dir: str) -> Dict[str, float]:
@@ -476,11 +483,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not has_info_file(args.data_root, 'train'):
+    if not args.report_only and not has_info_file(args.data_root, 'train'):
         parser.error(f'no info files in {args.data_root}: run tools/make_synthetic_v2xpnp.py and '
                      'tools/create_data.py first')
     names = SUITES[args.suite]
-    if args.test_data_root and not has_info_file(args.test_data_root, args.split):
+    if args.test_data_root and not args.report_only and not has_info_file(args.test_data_root, args.split):
         parser.error(f'--test-data-root: no v2xpnp_infos_{args.split}.pkl in {args.test_data_root}')
     if args.paired_with and args.paired_with not in names:
         parser.error(f'--paired-with: {args.paired_with} not in suite {args.suite!r} ({", ".join(names)})')

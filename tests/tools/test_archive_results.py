@@ -1,0 +1,99 @@
+"""archive_results.py: the record holds every run's metrics and losses (no checkpoints or logs), the tables read from it
+equal those read from the work dirs, and a differing file already in the record is never replaced silently."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location(
+    'archive_results', osp.join(REPO_ROOT, 'tools', 'benchmarks', 'archive_results.py'))
+archive_results = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(archive_results)
+run_experiments = archive_results.run_experiments
+
+TRAIN_LOG = ('x Epoch(train) [3][ 20/40]  lr: 1e-3  loss: 3.0  loss_det: 2.0  loss_pred: 1.0\n'
+             'x Epoch(train) [3][ 40/40]  lr: 1e-3  loss: 2.0  loss_det: 1.0  loss_pred: 0.5\n')
+
+
+def _work_root(tmp_path):
+    """Runs of seeds 0 and 1 as run_experiments.py leaves them: metrics on two splits, checkpoint, log; a pretraining
+    run without metrics; a folder named like a seed folder that is not one."""
+    root = tmp_path / 'work' / 'exp'
+    for seed, ade in [(0, 1.5), (1, 2.5)]:
+        run_dir = tmp_path / 'work' / (f'exp_seed{seed}' if seed else 'exp') / 'famo'
+        run_dir.mkdir(parents=True)
+        for suffix, scale in [('', 1.0), ('_test_v2xpnp_heldout', 2.0)]:
+            (run_dir / f'result{suffix}.json').write_text(json.dumps(
+                dict(name='famo', seed=seed, train_seconds=600.0, metrics={'ADE': ade * scale, 'mAP@0.5': 0.25})))
+        (run_dir / 'trained.json').write_text(json.dumps(dict(name='famo', seed=seed)))
+        (run_dir / 'train.log').write_text(TRAIN_LOG)
+        (run_dir / 'epoch_3.pth').write_bytes(b'weights')
+    (root / 'pretrain').mkdir()
+    (root / 'pretrain' / 'epoch_2.pth').write_bytes(b'weights')
+    (tmp_path / 'work' / 'exp_seedling').mkdir()
+    return root
+
+
+def test_seed_roots_finds_seed_folders_only(tmp_path):
+    root = _work_root(tmp_path)
+    assert archive_results.seed_roots(str(root)) == {0: str(root), 1: str(root) + '_seed1'}
+
+
+def test_record_holds_metrics_and_losses_and_reads_back_as_the_work_dirs(tmp_path):
+    root = _work_root(tmp_path)
+    dest = tmp_path / 'results' / 'exp'
+    written, refused = archive_results.archive(str(root), str(dest))
+    assert refused == []
+    run_dir = dest / 'famo'
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        'result.json', 'result_test_v2xpnp_heldout.json', 'train_losses.json', 'trained.json']
+    assert sorted(p.name for p in (tmp_path / 'results' / 'exp_seed1' / 'famo').iterdir()) == sorted(
+        p.name for p in run_dir.iterdir())
+    assert not (dest / 'pretrain').exists()  # no metrics: nothing to keep
+    assert json.loads((run_dir / 'train_losses.json').read_text()) == dict(train_loss_det=1.5, train_loss_pred=0.75)
+    assert len(written) == 8
+    exp = run_experiments.experiments(str(root))['famo']
+    for seed in (0, 1):
+        for test_root in (None, 'data/v2xpnp_heldout/'):
+            args = run_experiments.build_parser().parse_args(
+                ['balancing', '--report-only'] + (['--test-data-root', test_root] if test_root else []))
+            from_work = run_experiments.cached_result(exp, args, run_experiments.seed_work_root(str(root), seed))
+            from_record = run_experiments.cached_result(exp, args, run_experiments.seed_work_root(str(dest), seed))
+            assert from_record == from_work and from_record['train_loss_det'] == 1.5
+
+
+def test_report_only_from_the_record_needs_no_data(tmp_path, capsys):
+    dest = tmp_path / 'results' / 'exp'
+    archive_results.archive(str(_work_root(tmp_path)), str(dest))
+    assert run_experiments.main(['balancing', '--data-root', str(tmp_path / 'nowhere'), '--work-root', str(dest),
+                                 '--seeds', '0', '1', '--report-only', '--test-data-root', 'data/v2xpnp_heldout']) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith('| FAMO')]
+    assert len(lines) == 1 and '4.000 ± 1.414' in lines[0] and '1.500 ± 0.000 / 0.750 ± 0.000' in lines[0]
+
+
+def test_a_differing_file_in_the_record_is_kept_unless_overwrite(tmp_path, capsys):
+    root = _work_root(tmp_path)
+    dest = tmp_path / 'results' / 'exp'
+    archive_results.archive(str(root), str(dest))
+    rerun = root / 'famo' / 'result.json'
+    rerun.write_text(rerun.read_text().replace('1.5', '1.75'))
+    kept = (dest / 'famo' / 'result.json').read_text()
+    assert archive_results.main([str(root), '--dest', str(dest)]) == 1
+    assert str(dest / 'famo' / 'result.json') in capsys.readouterr().err
+    assert (dest / 'famo' / 'result.json').read_text() == kept
+    written, refused = archive_results.archive(str(root), str(dest))  # the identical seed-1 run is still written
+    assert refused == [str(dest / 'famo' / 'result.json')] and all('exp_seed1' in path for path in written)
+    assert archive_results.archive(str(root), str(dest), overwrite=True)[1] == []
+    assert (dest / 'famo' / 'result.json').read_text() == rerun.read_text()
+
+
+def test_bad_input_is_named(tmp_path, capsys):
+    root = _work_root(tmp_path)
+    (root / 'famo' / 'result.json').write_text('{"metrics": ')
+    with pytest.raises(ValueError, match=r'famo/result\.json: not valid JSON'):
+        archive_results.archive(str(root), str(tmp_path / 'results'))
+    with pytest.raises(SystemExit):
+        archive_results.main([str(tmp_path / 'missing')])
+    assert 'missing: no such folder' in capsys.readouterr().err
