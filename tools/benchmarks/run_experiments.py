@@ -131,6 +131,10 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         # the recipe with the norm-ratio tolerance of the dominance suite (gradients clipped at norm 10, as shipped)
         Experiment('turbotrain_full_ratio2', f'{CONFIGS}/demo_turbotrain.py',
                    [f'model.init_cfg.checkpoint={pretrained_trunk}'] + RATIO2, needs=['pretrain']),
+        # the recipe with the conflict projection alone (no re-balancing: the fixed weights throughout)
+        Experiment('turbotrain_full_project_only', f'{CONFIGS}/demo_turbotrain.py',
+                   [f'model.init_cfg.checkpoint={pretrained_trunk}', 'optim_wrapper.strategy.max_norm_ratio=inf'],
+                   needs=['pretrain']),
         # the baselines on the same pretrained trunk: balancing compared where the recipe uses it
         Experiment('pcgrad_from_pretrain', balanced,
                    ['model.init_cfg.type=PretrainedTrunk', f'model.init_cfg.checkpoint={pretrained_trunk}',
@@ -161,7 +165,7 @@ SUITES = {
     'dominance': ['cooperative_clip4', 'turbotrain_as_sum_clip4', 'pcgrad_clip4', 'famo_clip4', 'turbotrain_clip4',
                   'turbotrain_ratio2_clip4',
                   'cooperative_pred_x10_clip4', 'turbotrain_pred_x10_clip4', 'turbotrain_ratio2_pred_x10_clip4',
-                  'pretrain', 'turbotrain_full_ratio2'],
+                  'pretrain', 'turbotrain_full_ratio2', 'turbotrain_full_project_only'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -198,6 +202,7 @@ ROW_LABELS = {
                                         'clipped at norm 4',
     'turbotrain_full': 'TurboTrain: pretrained trunk + balancing',
     'turbotrain_full_ratio2': 'TurboTrain: pretrained trunk + balancing, norm ratio up to 2 tolerated',
+    'turbotrain_full_project_only': 'TurboTrain: pretrained trunk + conflict projection only (no re-balancing)',
     'pcgrad_from_pretrain': 'pretrained trunk + PCGrad every step',
     'famo_from_pretrain': 'pretrained trunk + FAMO',
 }
