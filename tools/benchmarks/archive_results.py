@@ -24,7 +24,7 @@ import os
 import os.path as osp
 import re
 import sys
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 _spec = importlib.util.spec_from_file_location(
     'run_experiments', osp.join(osp.dirname(osp.abspath(__file__)), 'run_experiments.py'))
@@ -45,13 +45,20 @@ def seed_roots(work_root: str) -> Dict[int, str]:
     return dict(sorted(roots.items()))
 
 
+def read_text(path: str) -> Optional[str]:
+    """The file's text, or None if it does not exist."""
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return f.read()
+
+
 def run_record(run_dir: str) -> Dict[str, str]:
     """``{file name: text}`` of one run's record, empty if the run has no metrics file."""
     record = {}
     for path in sorted(glob.glob(osp.join(run_dir, 'result*.json'))) + [osp.join(run_dir, 'trained.json')]:
-        if osp.isfile(path):
-            with open(path) as f:
-                text = f.read()
+        text = read_text(path)
+        if text is not None:
             try:
                 json.loads(text)
             except json.JSONDecodeError as error:
@@ -81,7 +88,7 @@ def archive(work_root: str, dest: str, overwrite: bool = False) -> Tuple[List[st
                 continue
             target_dir = osp.join(dest_root, osp.basename(osp.normpath(run_dir)))
             differing = [osp.join(target_dir, name) for name, text in record.items()
-                         if osp.isfile(osp.join(target_dir, name)) and open(osp.join(target_dir, name)).read() != text]
+                         if read_text(osp.join(target_dir, name)) not in (None, text)]
             if differing and not overwrite:
                 refused += differing
                 continue

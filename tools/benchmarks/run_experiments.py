@@ -77,6 +77,7 @@ RATIO2 = ['optim_wrapper.strategy.max_norm_ratio=2']
 
 def experiments(work_root: str) -> Dict[str, Experiment]:
     pretrained_trunk = osp.join(work_root, 'pretrain', 'trunk_pretrained.pth')
+    from_trunk = [f'model.init_cfg.checkpoint={pretrained_trunk}']  # configs whose init_cfg is a PretrainedTrunk
     balanced = f'{CONFIGS}/demo_finetune_balanced.py'
     turbotrain = ['optim_wrapper.strategy.type=turbotrain', 'optim_wrapper.strategy.warmup=100']
     return {e.name: e for e in [
@@ -88,11 +89,9 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         Experiment('cv_baseline', f'{CONFIGS}/demo_finetune.py',
                    test_options=['test_evaluator.trajectory_source=constant_velocity'], train_from='cooperative'),
         Experiment('pretrain', f'{CONFIGS}/demo_pretrain.py', epochs_key='pretrain', evaluate=False),
-        Experiment('from_pretrain', f'{CONFIGS}/demo_finetune_from_pretrain.py',
-                   [f'model.init_cfg.checkpoint={pretrained_trunk}'], needs=['pretrain']),
+        Experiment('from_pretrain', f'{CONFIGS}/demo_finetune_from_pretrain.py', from_trunk, needs=['pretrain']),
         Experiment('ego_only_from_pretrain', f'{CONFIGS}/demo_finetune_from_pretrain.py',
-                   [f'model.init_cfg.checkpoint={pretrained_trunk}', 'model.train_cfg.ego_only=True',
-                    'model.test_cfg.ego_only=True'], needs=['pretrain']),
+                   from_trunk + ['model.train_cfg.ego_only=True', 'model.test_cfg.ego_only=True'], needs=['pretrain']),
         Experiment('pcgrad', balanced, ['optim_wrapper.strategy.type=pcgrad']),
         Experiment('famo', balanced, ['optim_wrapper.strategy.type=famo']),
         Experiment('turbotrain_balancing', balanced, turbotrain),
@@ -126,27 +125,24 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         # natural scale, but the warm-up weighted as the ×10 run's: is the warm-up's share why ×10 > ×1?
         Experiment('turbotrain_warmup_pred_x10', balanced,
                    turbotrain + ['optim_wrapper.strategy.warmup_weights.pred=10.0']),
-        Experiment('turbotrain_full', f'{CONFIGS}/demo_turbotrain.py',
-                   [f'model.init_cfg.checkpoint={pretrained_trunk}'], needs=['pretrain']),
+        Experiment('turbotrain_full', f'{CONFIGS}/demo_turbotrain.py', from_trunk, needs=['pretrain']),
         # the recipe with the norm-ratio tolerance of the dominance suite (gradients clipped at norm 10, as shipped)
         Experiment('turbotrain_full_ratio2', f'{CONFIGS}/demo_turbotrain.py',
-                   [f'model.init_cfg.checkpoint={pretrained_trunk}'] + RATIO2, needs=['pretrain']),
+                   from_trunk + RATIO2, needs=['pretrain']),
         # the recipe with the conflict projection alone (no re-balancing: the fixed weights throughout)
         Experiment('turbotrain_full_project_only', f'{CONFIGS}/demo_turbotrain.py',
-                   [f'model.init_cfg.checkpoint={pretrained_trunk}', 'optim_wrapper.strategy.max_norm_ratio=inf'],
-                   needs=['pretrain']),
+                   from_trunk + ['optim_wrapper.strategy.max_norm_ratio=inf'], needs=['pretrain']),
         # the recipe with a warm-up of one epoch (266 updates) instead of 100: from the trunk the (new) detection
         # head's gradient leads the trunk's several-fold for the first ~450 updates (turbotrain_full_ratio2's log)
         Experiment('turbotrain_full_warmup1ep', f'{CONFIGS}/demo_turbotrain.py',
-                   [f'model.init_cfg.checkpoint={pretrained_trunk}', 'optim_wrapper.strategy.warmup=266'],
-                   needs=['pretrain']),
+                   from_trunk + ['optim_wrapper.strategy.warmup=266'], needs=['pretrain']),
         # the baselines on the same pretrained trunk: balancing compared where the recipe uses it
         Experiment('pcgrad_from_pretrain', balanced,
-                   ['model.init_cfg.type=PretrainedTrunk', f'model.init_cfg.checkpoint={pretrained_trunk}',
-                    'optim_wrapper.strategy.type=pcgrad'], needs=['pretrain']),
+                   ['model.init_cfg.type=PretrainedTrunk'] + from_trunk + ['optim_wrapper.strategy.type=pcgrad'],
+                   needs=['pretrain']),
         Experiment('famo_from_pretrain', balanced,
-                   ['model.init_cfg.type=PretrainedTrunk', f'model.init_cfg.checkpoint={pretrained_trunk}',
-                    'optim_wrapper.strategy.type=famo'], needs=['pretrain']),
+                   ['model.init_cfg.type=PretrainedTrunk'] + from_trunk + ['optim_wrapper.strategy.type=famo'],
+                   needs=['pretrain']),
     ]}
 
 
@@ -333,15 +329,12 @@ def cached_result(exp: Experiment, args, work_root: str) -> Optional[dict]:
     with open(result_file) as f:
         result = json.load(f)
     trained_dir = osp.join(work_root, exp.train_from) if exp.train_from else osp.join(work_root, exp.name)
-    losses = last_epoch_train_losses(trained_dir)
-    if not losses and osp.isfile(osp.join(trained_dir, TRAIN_LOSSES_FILE)):
-        with open(osp.join(trained_dir, TRAIN_LOSSES_FILE)) as f:
-            losses = json.load(f)
-    return {**result, **losses}
+    return {**result, **last_epoch_train_losses(trained_dir)}
 
 
 def last_epoch_train_losses(work_dir: str) -> Dict[str, float]:
-    """Mean ``loss_det`` / ``loss_pred`` over the logged iterations of the last training epoch (train.log)."""
+    """Mean ``loss_det`` / ``loss_pred`` over the logged iterations of the last training epoch (train.log), or, in
+    an archived run without its log, the stored figures (``TRAIN_LOSSES_FILE``); empty if neither exists."""
     pattern = re.compile(r'Epoch\(train\)\s*\[(\d+)\].*?loss_det: ([0-9.]+)\s+loss_pred: ([0-9.]+)')
     rows = []
     log = osp.join(work_dir, 'train.log')
@@ -349,7 +342,11 @@ def last_epoch_train_losses(work_dir: str) -> Dict[str, float]:
         with open(log) as f:
             rows = [(int(m.group(1)), float(m.group(2)), float(m.group(3))) for m in map(pattern.search, f) if m]
     if not rows:
-        return {}
+        stored = osp.join(work_dir, TRAIN_LOSSES_FILE)
+        if not osp.isfile(stored):
+            return {}
+        with open(stored) as f:
+            return json.load(f)
     last = max(epoch for epoch, _, _ in rows)
     det = [d for epoch, d, _ in rows if epoch == last]
     pred = [p for epoch, _, p in rows if epoch == last]
