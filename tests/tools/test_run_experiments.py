@@ -232,6 +232,23 @@ def test_from_pretrain_balancing_rows_are_the_scratch_rows_plus_the_same_pretrai
         assert cfg.train_cfg == scratch.train_cfg and cfg.param_scheduler == scratch.param_scheduler, name
 
 
+def test_recipe_clip4_rows_are_the_from_pretrain_rows_clipped_at_norm_4():
+    """The norm-4 recipe comparison changes nothing but the clip norm of the rows it mirrors (TurboTrain's with
+    τ = 2): same trunk, model, strategy, schedule."""
+    rows = run_experiments.experiments('wr')
+    pairs = dict(from_pretrain_clip4='from_pretrain', pcgrad_from_pretrain_clip4='pcgrad_from_pretrain',
+                 famo_from_pretrain_clip4='famo_from_pretrain', turbotrain_full_ratio2_clip4='turbotrain_full_ratio2')
+    assert sorted(run_experiments.SUITES['recipe_clip4']) == sorted(['pretrain', *pairs])
+    for name, norm10_name in pairs.items():
+        assert rows[name].needs == ['pretrain']
+        cfg, norm10 = _merged_config(rows[name]), _merged_config(rows[norm10_name])
+        assert cfg.optim_wrapper.clip_grad.max_norm == 4 and norm10.optim_wrapper.clip_grad.max_norm == 10, name
+        norm10.optim_wrapper.clip_grad.max_norm = 4
+        assert cfg.optim_wrapper == norm10.optim_wrapper, name
+        assert cfg.model == norm10.model and cfg.train_cfg == norm10.train_cfg, name
+    assert _merged_config(rows['turbotrain_full_ratio2_clip4']).optim_wrapper.strategy.max_norm_ratio == 2
+
+
 def test_paired_table_differences_per_seed_by_hand():
     """Δ = row − baseline per seed, over the seeds both ran; AP in points; the count of seeds no worse in both
     vehicle AP and EPA."""

@@ -9,6 +9,7 @@ Every figure in the README's results section comes from this script. Each experi
     python tools/benchmarks/run_experiments.py balancing     # sum vs pcgrad vs famo vs turbotrain
     python tools/benchmarks/run_experiments.py loss_scale    # the same with the trajectory loss ×10
     python tools/benchmarks/run_experiments.py balancing_from_pretrain  # the same on the pretrained trunk
+    python tools/benchmarks/run_experiments.py recipe_clip4  # the same, gradients clipped at norm 4, TurboTrain τ = 2
     python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
     python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
     python tools/benchmarks/run_experiments.py balancing --seeds 0 1 2 --only cooperative turbotrain_balancing
@@ -143,6 +144,18 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         Experiment('famo_from_pretrain', balanced,
                    ['model.init_cfg.type=PretrainedTrunk'] + from_trunk + ['optim_wrapper.strategy.type=famo'],
                    needs=['pretrain']),
+        # the recipe and its baselines from the same pretrained trunk, clipped at norm 4 (the better clip from
+        # scratch for every method, `clipping` and `dominance` suites), TurboTrain with τ = 2
+        Experiment('from_pretrain_clip4', f'{CONFIGS}/demo_finetune_from_pretrain.py', from_trunk + CLIP4,
+                   needs=['pretrain']),
+        Experiment('pcgrad_from_pretrain_clip4', balanced,
+                   ['model.init_cfg.type=PretrainedTrunk'] + from_trunk + ['optim_wrapper.strategy.type=pcgrad']
+                   + CLIP4, needs=['pretrain']),
+        Experiment('famo_from_pretrain_clip4', balanced,
+                   ['model.init_cfg.type=PretrainedTrunk'] + from_trunk + ['optim_wrapper.strategy.type=famo']
+                   + CLIP4, needs=['pretrain']),
+        Experiment('turbotrain_full_ratio2_clip4', f'{CONFIGS}/demo_turbotrain.py', from_trunk + RATIO2 + CLIP4,
+                   needs=['pretrain']),
     ]}
 
 
@@ -168,6 +181,9 @@ SUITES = {
                   'cooperative_pred_x10_clip4', 'turbotrain_pred_x10_clip4', 'turbotrain_ratio2_pred_x10_clip4',
                   'pretrain', 'turbotrain_full_ratio2', 'turbotrain_full_project_only',
                   'turbotrain_full_warmup1ep'],
+    # the full recipe against its baselines, every method from the same trunk, clipped at norm 4
+    'recipe_clip4': ['pretrain', 'from_pretrain_clip4', 'pcgrad_from_pretrain_clip4', 'famo_from_pretrain_clip4',
+                     'turbotrain_full_ratio2_clip4'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -208,6 +224,11 @@ ROW_LABELS = {
     'turbotrain_full_warmup1ep': 'TurboTrain: pretrained trunk + balancing after a one-epoch warm-up',
     'pcgrad_from_pretrain': 'pretrained trunk + PCGrad every step',
     'famo_from_pretrain': 'pretrained trunk + FAMO',
+    'from_pretrain_clip4': 'pretrained trunk + `sum`, clipped at norm 4',
+    'pcgrad_from_pretrain_clip4': 'pretrained trunk + PCGrad every step, clipped at norm 4',
+    'famo_from_pretrain_clip4': 'pretrained trunk + FAMO, clipped at norm 4',
+    'turbotrain_full_ratio2_clip4': 'TurboTrain: pretrained trunk + balancing, norm ratio up to 2 tolerated, '
+                                    'clipped at norm 4',
 }
 
 
