@@ -80,6 +80,7 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
     pretrained_trunk = osp.join(work_root, 'pretrain', 'trunk_pretrained.pth')
     from_trunk = [f'model.init_cfg.checkpoint={pretrained_trunk}']  # configs whose init_cfg is a PretrainedTrunk
     balanced = f'{CONFIGS}/demo_finetune_balanced.py'
+    balanced_from_trunk = ['model.init_cfg.type=PretrainedTrunk'] + from_trunk  # the balanced config has no init_cfg
     turbotrain = ['optim_wrapper.strategy.type=turbotrain', 'optim_wrapper.strategy.warmup=100']
     return {e.name: e for e in [
         Experiment('cooperative', f'{CONFIGS}/demo_finetune.py'),
@@ -138,22 +139,18 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         Experiment('turbotrain_full_warmup1ep', f'{CONFIGS}/demo_turbotrain.py',
                    from_trunk + ['optim_wrapper.strategy.warmup=266'], needs=['pretrain']),
         # the baselines on the same pretrained trunk: balancing compared where the recipe uses it
-        Experiment('pcgrad_from_pretrain', balanced,
-                   ['model.init_cfg.type=PretrainedTrunk'] + from_trunk + ['optim_wrapper.strategy.type=pcgrad'],
+        Experiment('pcgrad_from_pretrain', balanced, balanced_from_trunk + ['optim_wrapper.strategy.type=pcgrad'],
                    needs=['pretrain']),
-        Experiment('famo_from_pretrain', balanced,
-                   ['model.init_cfg.type=PretrainedTrunk'] + from_trunk + ['optim_wrapper.strategy.type=famo'],
+        Experiment('famo_from_pretrain', balanced, balanced_from_trunk + ['optim_wrapper.strategy.type=famo'],
                    needs=['pretrain']),
         # the recipe and its baselines from the same pretrained trunk, clipped at norm 4 (the better clip from
         # scratch for every method, `clipping` and `dominance` suites), TurboTrain with τ = 2
         Experiment('from_pretrain_clip4', f'{CONFIGS}/demo_finetune_from_pretrain.py', from_trunk + CLIP4,
                    needs=['pretrain']),
         Experiment('pcgrad_from_pretrain_clip4', balanced,
-                   ['model.init_cfg.type=PretrainedTrunk'] + from_trunk + ['optim_wrapper.strategy.type=pcgrad']
-                   + CLIP4, needs=['pretrain']),
+                   balanced_from_trunk + ['optim_wrapper.strategy.type=pcgrad'] + CLIP4, needs=['pretrain']),
         Experiment('famo_from_pretrain_clip4', balanced,
-                   ['model.init_cfg.type=PretrainedTrunk'] + from_trunk + ['optim_wrapper.strategy.type=famo']
-                   + CLIP4, needs=['pretrain']),
+                   balanced_from_trunk + ['optim_wrapper.strategy.type=famo'] + CLIP4, needs=['pretrain']),
         Experiment('turbotrain_full_ratio2_clip4', f'{CONFIGS}/demo_turbotrain.py', from_trunk + RATIO2 + CLIP4,
                    needs=['pretrain']),
     ]}
