@@ -238,7 +238,8 @@ def test_recipe_clip4_rows_are_the_from_pretrain_rows_clipped_at_norm_4():
     rows = run_experiments.experiments('wr')
     pairs = dict(from_pretrain_clip4='from_pretrain', pcgrad_from_pretrain_clip4='pcgrad_from_pretrain',
                  famo_from_pretrain_clip4='famo_from_pretrain', turbotrain_full_ratio2_clip4='turbotrain_full_ratio2')
-    assert sorted(run_experiments.SUITES['recipe_clip4']) == sorted(['pretrain', *pairs])
+    assert sorted(run_experiments.SUITES['recipe_clip4']) == sorted(['pretrain', 'turbotrain_full_as_sum_clip4',
+                                                                     *pairs])
     for name, norm10_name in pairs.items():
         assert rows[name].needs == ['pretrain']
         cfg, norm10 = _merged_config(rows[name]), _merged_config(rows[norm10_name])
@@ -247,6 +248,20 @@ def test_recipe_clip4_rows_are_the_from_pretrain_rows_clipped_at_norm_4():
         assert cfg.optim_wrapper == norm10.optim_wrapper, name
         assert cfg.model == norm10.model and cfg.train_cfg == norm10.train_cfg, name
     assert _merged_config(rows['turbotrain_full_ratio2_clip4']).optim_wrapper.strategy.max_norm_ratio == 2
+
+
+def test_recipe_clip4_control_is_the_recipe_row_with_nothing_reweighted_or_projected():
+    """The from-trunk control differs from TurboTrain's norm-4 row only in never re-weighting (no norm ratio counts
+    as dominating) and never projecting; its from-scratch counterpart differs the same way from τ = 2 at norm 4."""
+    rows = run_experiments.experiments('wr')
+    for control, recipe in [('turbotrain_full_as_sum_clip4', 'turbotrain_full_ratio2_clip4'),
+                            ('turbotrain_as_sum_clip4', 'turbotrain_ratio2_clip4')]:
+        cfg, ref = _merged_config(rows[control]), _merged_config(rows[recipe])
+        assert cfg.optim_wrapper.strategy.max_norm_ratio == float('inf'), control
+        assert cfg.optim_wrapper.strategy.project is False, control
+        ref.optim_wrapper.strategy.update(max_norm_ratio=float('inf'), project=False)
+        assert cfg.optim_wrapper == ref.optim_wrapper and cfg.model == ref.model, control
+        assert cfg.train_cfg == ref.train_cfg and rows[control].needs == rows[recipe].needs, control
 
 
 def test_paired_table_differences_per_seed_by_hand():

@@ -74,6 +74,9 @@ CLIP4 = ['optim_wrapper.clip_grad.max_norm=4']
 # TurboTrain re-balancing only a task whose trunk gradient is over twice the other's (the ×1 runs' det/pred ratio is
 # 1.4–2.1 after the warm-up, the ×10 runs' pred/det 3.7–7.7).
 RATIO2 = ['optim_wrapper.strategy.max_norm_ratio=2']
+# TurboTrain that never re-weights (no norm ratio is dominating) or projects: `sum` in exact arithmetic, through the
+# per-task gradient path (a control: its distance from `sum` at the same seed is the noise floor of a paired comparison)
+AS_SUM = ['optim_wrapper.strategy.max_norm_ratio=inf', 'optim_wrapper.strategy.project=False']
 
 
 def experiments(work_root: str) -> Dict[str, Experiment]:
@@ -115,12 +118,8 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         # the other balancing methods at the same clip: is `sum` the best of them there too?
         Experiment('pcgrad_clip4', balanced, ['optim_wrapper.strategy.type=pcgrad'] + CLIP4),
         Experiment('famo_clip4', balanced, ['optim_wrapper.strategy.type=famo'] + CLIP4),
-        # control: TurboTrain that never re-weights or projects (max_norm_ratio=inf, project=False) is `sum` in exact
-        # arithmetic; only its per-task gradient path rounds differently. Its distance from `sum` with the same seed
-        # is the noise floor of a paired comparison.
-        Experiment('turbotrain_as_sum_clip4', balanced,
-                   turbotrain + ['optim_wrapper.strategy.max_norm_ratio=inf', 'optim_wrapper.strategy.project=False']
-                   + CLIP4),
+        # control (AS_SUM): only its per-task gradient path rounds differently from `sum`
+        Experiment('turbotrain_as_sum_clip4', balanced, turbotrain + AS_SUM + CLIP4),
         Experiment('cooperative_pred_x10_clip4', f'{CONFIGS}/demo_finetune.py', PRED_X10 + CLIP4),
         Experiment('turbotrain_pred_x10_clip4', balanced, turbotrain + PRED_X10 + CLIP4),
         Experiment('turbotrain_ratio2_pred_x10_clip4', balanced, turbotrain + PRED_X10 + RATIO2 + CLIP4),
@@ -153,6 +152,10 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
                    balanced_from_trunk + ['optim_wrapper.strategy.type=famo'] + CLIP4, needs=['pretrain']),
         Experiment('turbotrain_full_ratio2_clip4', f'{CONFIGS}/demo_turbotrain.py', from_trunk + RATIO2 + CLIP4,
                    needs=['pretrain']),
+        # the noise floor from the trunk: the recipe's code path with nothing re-weighted or projected (= `sum` in
+        # exact arithmetic, as turbotrain_as_sum_clip4 is from scratch)
+        Experiment('turbotrain_full_as_sum_clip4', f'{CONFIGS}/demo_turbotrain.py', from_trunk + AS_SUM + CLIP4,
+                   needs=['pretrain']),
     ]}
 
 
@@ -180,7 +183,7 @@ SUITES = {
                   'turbotrain_full_warmup1ep'],
     # the full recipe against its baselines, every method from the same trunk, clipped at norm 4
     'recipe_clip4': ['pretrain', 'from_pretrain_clip4', 'pcgrad_from_pretrain_clip4', 'famo_from_pretrain_clip4',
-                     'turbotrain_full_ratio2_clip4'],
+                     'turbotrain_full_ratio2_clip4', 'turbotrain_full_as_sum_clip4'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -226,6 +229,8 @@ ROW_LABELS = {
     'famo_from_pretrain_clip4': 'pretrained trunk + FAMO, clipped at norm 4',
     'turbotrain_full_ratio2_clip4': 'TurboTrain: pretrained trunk + balancing, norm ratio up to 2 tolerated, '
                                     'clipped at norm 4',
+    'turbotrain_full_as_sum_clip4': 'control: pretrained trunk + TurboTrain path, no re-weighting or projection '
+                                    '(= `sum`), clipped at norm 4',
 }
 
 
