@@ -64,6 +64,25 @@ def test_record_holds_metrics_and_losses_and_reads_back_as_the_work_dirs(tmp_pat
             assert from_record == from_work and from_record['train_loss_det'] == 1.5
 
 
+def test_paths_inside_the_repository_are_recorded_relative_to_it(tmp_path):
+    """A checkpoint and a trunk option under the repository lose its root; a path outside it keeps its own; the
+    figures are untouched."""
+    root = _work_root(tmp_path)
+    inside = osp.join(REPO_ROOT, 'work_dirs', 'exp', 'famo', 'epoch_3.pth')
+    trained = dict(name='famo', seed=0, checkpoint=inside, train_seconds=600.0,
+                   options=[f'model.init_cfg.checkpoint={osp.join(REPO_ROOT, "work_dirs", "exp", "pretrain", "t.pth")}',
+                            f'load_from={tmp_path}/elsewhere.pth'])
+    (root / 'famo' / 'trained.json').write_text(json.dumps(trained, indent=1))
+    dest = tmp_path / 'results' / 'exp'
+    archive_results.archive(str(root), str(dest))
+    record = json.loads((dest / 'famo' / 'trained.json').read_text())
+    assert record == dict(trained, checkpoint='work_dirs/exp/famo/epoch_3.pth',
+                          options=['model.init_cfg.checkpoint=work_dirs/exp/pretrain/t.pth',
+                                   f'load_from={tmp_path}/elsewhere.pth'])
+    assert (dest / 'famo' / 'result.json').read_text() == (root / 'famo' / 'result.json').read_text()
+    assert archive_results.archive(str(root), str(dest))[1] == []  # archiving again: the same record, nothing refused
+
+
 def test_report_only_from_the_record_needs_no_data(tmp_path, capsys):
     dest = tmp_path / 'results' / 'exp'
     archive_results.archive(str(_work_root(tmp_path)), str(dest))

@@ -7,8 +7,10 @@ Work dirs hold checkpoints and do not survive a change of machine; the README's 
     DEST[_seed<N>]/<experiment>/trained.json     the training run (config, options, seed, seconds)
     DEST[_seed<N>]/<experiment>/train_losses.json  last-epoch mean loss_det / loss_pred (from train.log)
 
-no checkpoints, no logs (a few KB per run). ``run_experiments.py SUITE --report-only --work-root DEST`` then prints
-the tables from the record alone, on any machine:
+no checkpoints, no logs (a few KB per run). Paths inside the repository (checkpoints, the pretrained trunk in the
+options) are written relative to its root, so the record names no machine's folders; paths outside it are kept.
+``run_experiments.py SUITE --report-only --work-root DEST`` then prints the tables from the record alone, on any
+machine:
 
     python tools/benchmarks/archive_results.py work_dirs/experiments --dest results/experiments
     python tools/benchmarks/run_experiments.py dominance --report-only --work-root results/experiments --seeds 0 1
@@ -32,6 +34,12 @@ run_experiments = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run_experiments)
 
 TRAIN_LOSSES_FILE = run_experiments.TRAIN_LOSSES_FILE
+
+
+def portable_text(text: str, repo_root: str = run_experiments.REPO_ROOT) -> str:
+    """``text`` (a JSON document) with every absolute path under ``repo_root`` made relative to it: the root and its
+    separator, as JSON spells them, removed. Paths outside the repository are left as they are."""
+    return text.replace(json.dumps(osp.join(osp.abspath(repo_root), ''))[1:-1], '')
 
 
 def seed_roots(work_root: str) -> Dict[int, str]:
@@ -63,7 +71,7 @@ def run_record(run_dir: str) -> Dict[str, str]:
                 json.loads(text)
             except json.JSONDecodeError as error:
                 raise ValueError(f'{path}: not valid JSON ({error}); not archived') from error
-            record[osp.basename(path)] = text
+            record[osp.basename(path)] = portable_text(text)
     if not any(name.startswith('result') for name in record):
         return {}
     losses = run_experiments.last_epoch_train_losses(run_dir)
