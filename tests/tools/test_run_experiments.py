@@ -238,8 +238,8 @@ def test_recipe_clip4_rows_are_the_from_pretrain_rows_clipped_at_norm_4():
     rows = run_experiments.experiments('wr')
     pairs = dict(from_pretrain_clip4='from_pretrain', pcgrad_from_pretrain_clip4='pcgrad_from_pretrain',
                  famo_from_pretrain_clip4='famo_from_pretrain', turbotrain_full_ratio2_clip4='turbotrain_full_ratio2')
-    assert sorted(run_experiments.SUITES['recipe_clip4']) == sorted(['pretrain', 'turbotrain_full_as_sum_clip4',
-                                                                     *pairs])
+    assert sorted(run_experiments.SUITES['recipe_clip4']) == sorted(
+        ['pretrain', 'turbotrain_full_as_sum_clip4', 'turbotrain_full_ratio2_conflict_clip4', *pairs])
     for name, norm10_name in pairs.items():
         assert rows[name].needs == ['pretrain']
         cfg, norm10 = _merged_config(rows[name]), _merged_config(rows[norm10_name])
@@ -262,6 +262,16 @@ def test_recipe_clip4_control_is_the_recipe_row_with_nothing_reweighted_or_proje
         ref.optim_wrapper.strategy.update(max_norm_ratio=float('inf'), project=False)
         assert cfg.optim_wrapper == ref.optim_wrapper and cfg.model == ref.model, control
         assert cfg.train_cfg == ref.train_cfg and rows[control].needs == rows[recipe].needs, control
+
+
+def test_recipe_clip4_conflict_row_differs_from_the_recipe_row_only_in_when_it_rebalances():
+    rows = run_experiments.experiments('wr')
+    cfg = _merged_config(rows['turbotrain_full_ratio2_conflict_clip4'])
+    ref = _merged_config(rows['turbotrain_full_ratio2_clip4'])
+    assert cfg.optim_wrapper.strategy.rebalance_only_on_conflict is True
+    assert 'rebalance_only_on_conflict' not in ref.optim_wrapper.strategy
+    ref.optim_wrapper.strategy.rebalance_only_on_conflict = True
+    assert cfg.optim_wrapper == ref.optim_wrapper and cfg.model == ref.model and cfg.train_cfg == ref.train_cfg
 
 
 def test_paired_table_differences_per_seed_by_hand():

@@ -214,6 +214,34 @@ def test_turbotrain_max_norm_ratio_three_tasks_formula_and_infinity_is_sum():
         assert torch.allclose(free, plain)
 
 
+def test_turbotrain_rebalance_only_on_conflict():
+    """Agreeing gradients keep (or return to) the fixed weights however unequal their norms; conflicting ones are
+    re-balanced as without the option; with momentum the return to the fixed weights is smoothed."""
+    options = dict(type='turbotrain', rebalance_only_on_conflict=True, task_weights=dict(det=2.0))
+    strategy = _strategy(options)
+    # norms 4 and 1, cos = +0.6 (no conflict): the fixed weights (2, 1); the plain rule would give (1, 2)
+    agree = ((4., 0.), (0.6, 0.8))
+    combined, result = _combined(strategy, agree)
+    assert strategy.weights == pytest.approx([2.0, 1.0]) and result.stats['conflict'] == 0.0
+    assert torch.allclose(combined, torch.tensor([8.6, 0.8], dtype=torch.float64))  # 2·g1 + g2, nothing projected
+    plain = _strategy(dict(options, rebalance_only_on_conflict=False))
+    plain.combine(_gram(*agree)[0], 0)
+    assert plain.weights == pytest.approx([1.0, 2.0])
+    # norms 4 and 1, cos = −0.6: re-balanced exactly as without the option, then projected
+    oppose = ((4., 0.), (-0.6, 0.8))
+    combined, result = _combined(strategy, oppose, step=10)
+    reference, _ = _combined(_strategy(dict(options, rebalance_only_on_conflict=False)), oppose)
+    assert strategy.weights == pytest.approx([1.0, 2.0]) and result.stats['conflict'] == 1.0
+    assert torch.allclose(combined, reference)
+    # agreeing again: back to the fixed weights (momentum 0), or part of the way (momentum 0.5: (1.5, 1.5))
+    strategy.combine(_gram(*agree)[0], 20)
+    assert strategy.weights == pytest.approx([2.0, 1.0])
+    smoothed = _strategy(dict(options, momentum=0.5))
+    smoothed.weights = [1.0, 2.0]
+    smoothed.combine(_gram(*agree)[0], 0)
+    assert smoothed.weights == pytest.approx([1.5, 1.5])
+
+
 @pytest.mark.parametrize('scale', [0.01, 10.0, 1000.0])
 def test_turbotrain_update_direction_ignores_a_task_loss_scale(scale):
     """With balance_power=1, scaling one task's loss (so its gradient) by c leaves the direction of the combined

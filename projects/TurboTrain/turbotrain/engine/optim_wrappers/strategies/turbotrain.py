@@ -31,6 +31,12 @@ class TurboTrainStrategy(BaseBalanceStrategy):
        ``τ`` times the smallest keep their fixed weights, and with ``p = 1`` no weighted gradient (per unit of its
        fixed weight) ends up more than ``τ`` times the smallest. The carried weights become
        ``λ ← m · λ + (1 − m) · r`` (``m = momentum``). A task with a zero gradient keeps its carried weight.
+       With ``rebalance_only_on_conflict=True`` an update whose task gradients do not conflict (every pairwise
+       cosine ≥ 0) targets the fixed weights instead, ``r = w``: a task that dominates without opposing another is
+       left to lead (both losses go down along the sum), and magnitudes are re-balanced only where the weaker task
+       would be overridden. Measured reason to try it: from the pretrained trunk the new detection head's gradient
+       leads the trunk's several-fold for the first few hundred updates, mostly without a conflict, and the
+       re-balancing of those updates is what cost detection (README, "From the pretrained trunk").
     3. **Suppress conflicts**: with ``h_k = λ_k g_k``, each ``h_i`` loses its component along every ``h_j`` it
        conflicts with (``h_i · h_j < 0``), PCGrad-style against the unprojected ``h_j``, in a fixed order; the shared
        gradient is ``Σ_i h_i``. Task-specific parameters get the gradient of ``Σ_k λ_k L_k``.
@@ -39,7 +45,7 @@ class TurboTrainStrategy(BaseBalanceStrategy):
     costs the same as ``sum``, which keeps the average overhead near ``1 + (K − 1) / interval`` backward passes.
 
     Config: ``strategy=dict(type='turbotrain', interval=10, warmup=0, balance_power=1.0, max_norm_ratio=1.0,
-    momentum=0.0, project=True, warmup_weights=None)``.
+    momentum=0.0, project=True, warmup_weights=None, rebalance_only_on_conflict=False)``.
 
     Args:
         task_weights (dict, optional): fixed weights ``w``, see :class:`BaseBalanceStrategy`.
@@ -53,11 +59,14 @@ class TurboTrainStrategy(BaseBalanceStrategy):
         eps (float): gradient norms at or below ``eps`` count as zero.
         warmup_weights (dict, optional): loss weight per task name during the warm-up (tasks not listed get 1.0);
             None uses ``task_weights``. The re-balancing after the warm-up still targets ``task_weights``.
+        rebalance_only_on_conflict (bool): re-balance magnitudes only on suppressing updates whose task gradients
+            conflict; the others target the fixed weights (step 2).
     """
 
     def __init__(self, task_weights=None, interval: int = 10, warmup: int = 0, balance_power: float = 1.0,
                  momentum: float = 0.0, project: bool = True, eps: float = 1e-12,
-                 warmup_weights: Optional[Dict[str, float]] = None, max_norm_ratio: float = 1.0) -> None:
+                 warmup_weights: Optional[Dict[str, float]] = None, max_norm_ratio: float = 1.0,
+                 rebalance_only_on_conflict: bool = False) -> None:
         super().__init__(task_weights)
         self.warmup_weights = None if warmup_weights is None else dict(warmup_weights)
         assert interval >= 1, 'interval must be >= 1'
@@ -65,6 +74,7 @@ class TurboTrainStrategy(BaseBalanceStrategy):
         assert 0.0 <= momentum < 1.0, 'momentum must be in [0, 1)'
         assert max_norm_ratio >= 1.0, f'max_norm_ratio must be >= 1, got {max_norm_ratio}'
         self.max_norm_ratio = float(max_norm_ratio)
+        self.rebalance_only_on_conflict = bool(rebalance_only_on_conflict)
         self.interval = interval
         self.warmup = warmup
         self.balance_power = balance_power
@@ -86,8 +96,9 @@ class TurboTrainStrategy(BaseBalanceStrategy):
     def loss_weights(self, loss_values=None, new_window: bool = True) -> List[float]:
         return list(self.weights)
 
-    def rebalanced_weights(self, gram: torch.Tensor) -> torch.Tensor:
-        """Step 2: the new carried weights λ from the task-gradient norms."""
+    def rebalanced_weights(self, gram: torch.Tensor, conflict: bool = True) -> torch.Tensor:
+        """Step 2: the new carried weights λ from the task-gradient norms (``conflict``: whether any pair of task
+        gradients conflicts; without one, ``rebalance_only_on_conflict`` targets the fixed weights)."""
         base = torch.tensor(self.base_weights(), dtype=gram.dtype)
         carried = torch.tensor(self.weights, dtype=gram.dtype)
         norms = gram.diagonal().clamp(min=0).sqrt()
@@ -95,14 +106,17 @@ class TurboTrainStrategy(BaseBalanceStrategy):
         if not valid.any():
             return carried
         target = carried.clone()
-        excess = (norms[valid] / (self.max_norm_ratio * norms[valid].min())).clamp(min=1.0)
-        raw = base[valid] * excess.pow(-self.balance_power)
-        target[valid] = raw * base[valid].sum() / raw.sum()
+        if self.rebalance_only_on_conflict and not conflict:
+            target[valid] = base[valid]
+        else:
+            excess = (norms[valid] / (self.max_norm_ratio * norms[valid].min())).clamp(min=1.0)
+            raw = base[valid] * excess.pow(-self.balance_power)
+            target[valid] = raw * base[valid].sum() / raw.sum()
         return torch.where(valid, self.momentum * carried + (1 - self.momentum) * target, carried)
 
     def combine(self, gram: torch.Tensor, step: int) -> BalanceResult:
         stats = gradient_stats(gram, eps=self.eps**2)
-        weights = self.rebalanced_weights(gram)
+        weights = self.rebalanced_weights(gram, conflict=stats['cos_min'] < 0)
         num_tasks = gram.shape[0]
         if self.project:
             weighted_gram = gram * weights[:, None] * weights[None, :]
