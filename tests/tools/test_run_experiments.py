@@ -2,6 +2,8 @@
 import importlib.util
 import os.path as osp
 
+import pytest
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 _spec = importlib.util.spec_from_file_location(
     'run_experiments', osp.join(REPO_ROOT, 'tools', 'benchmarks', 'run_experiments.py'))
@@ -291,6 +293,32 @@ def test_paired_table_differences_per_seed_by_hand():
     # EPA: +0.1, −0.1 → 0 ± 0.141; seed 0 is no worse in AP and EPA, seed 1 is not
     assert cells == ['FAMO', '2', '0.000 ± 7.071', '2.500 ± 3.536', '-0.750 ± 0.354', '-1.500 ± 0.707',
                      '0.000 ± 0.141', '1 of 2']
+
+
+def test_paired_table_against_the_mean_of_two_baselines_by_hand(tmp_path, capsys):
+    """With two baseline rows a seed's baseline is their mean (over the seeds both ran), and each baseline row is
+    listed with its distance from that mean; unknown baseline rows are named."""
+    def run(name, seed, ap, epa):
+        return dict(name=name, seed=seed, metrics={'AP@0.5/vehicle': ap, 'mAP@0.5': 0.2, 'ADE': 1.0, 'FDE': 2.0,
+                                                   'EPA': epa, 'ap_mode': 'sorted'})
+    runs = {'cooperative': [run('cooperative', 0, 0.40, -0.20), run('cooperative', 1, 0.30, -0.30)],
+            'control': [run('control', 0, 0.36, -0.22), run('control', 2, 0.50, -0.10)],  # no seed 1
+            'famo': [run('famo', 0, 0.41, -0.19), run('famo', 1, 0.20, -0.40)]}
+    assert run_experiments.seed_baselines(runs, ['cooperative', 'control']) == {0: pytest.approx(
+        {'AP@0.5/vehicle': 0.38, 'mAP@0.5': 0.2, 'ADE': 1.0, 'FDE': 2.0, 'EPA': -0.21})}
+    lines = run_experiments.paired_table(runs, ['cooperative', 'control']).splitlines()
+    assert lines[0].startswith('| Δ against the mean of full cooperation') and len(lines) == 5
+    cells = {c[0]: c[1:] for c in ([x.strip() for x in line.strip('|').split('|')] for line in lines[2:])}
+    # seed 0 only: baseline AP 38, EPA −0.21; famo +3 points, +0.02; cooperative +2, +0.01; control −2, −0.01
+    assert cells['FAMO'][:2] == ['1', '3.000'] and cells['FAMO'][5:] == ['0.020', '1 of 1']
+    assert [cells[label][1] for label in cells if label != 'FAMO'] == ['2.000', '-2.000']
+    data = tmp_path / 'data'
+    data.mkdir()
+    (data / 'v2xpnp_infos_train.pkl').write_bytes(b'')
+    with pytest.raises(SystemExit):
+        run_experiments.main(['dominance', '--data-root', str(data), '--report-only', '--paired-with',
+                              'cooperative_clip4', 'famo'])
+    assert "--paired-with: famo not in suite 'dominance'" in capsys.readouterr().err
 
 
 def test_every_suite_row_is_defined_labelled_and_its_strategy_builds():

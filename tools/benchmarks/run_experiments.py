@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Union
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = 'projects/TurboTrain/configs'
@@ -447,20 +447,40 @@ def table(rows: List[dict], suite: str) -> str:
 PAIRED_KEYS = (('AP@0.5/vehicle', 100), ('mAP@0.5', 100), ('ADE', 1), ('FDE', 1), ('EPA', 1))
 
 
-def paired_table(runs: Dict[str, List[dict]], baseline: str) -> str:
+def seed_baselines(runs: Dict[str, List[dict]], baselines: Sequence[str]) -> Dict[int, Dict[str, float]]:
+    """``{seed: metrics}`` of the baseline per seed: the mean of the ``baselines`` rows' metrics, over the seeds
+    in which every one of them ran (a metric missing from any of them is left out)."""
+    per_row = [{row.get('seed', 0): row['metrics'] for row in runs.get(name, []) if 'metrics' in row}
+               for name in baselines]
+    seeds = set.intersection(*(set(metrics) for metrics in per_row)) if per_row else set()
+    base = {}
+    for seed in sorted(seeds):
+        keys = set.intersection(*(set(k for k, v in metrics[seed].items() if v is not None) for metrics in per_row))
+        base[seed] = {key: sum(metrics[seed][key] for metrics in per_row) / len(per_row) for key in keys
+                      if all(isinstance(metrics[seed][key], (int, float)) for metrics in per_row)}
+    return base
+
+
+def paired_table(runs: Dict[str, List[dict]], baselines: Union[str, Sequence[str]]) -> str:
     """Markdown table of per-seed differences ``row − baseline`` (mean ± sample sd over the seeds both ran).
 
     Runs of the same seed share the initial weights and the data order, so the seed's own effect (up to 5 points
     of AP here) largely cancels in the difference. AP in points (%), ADE/FDE in metres, EPA as a fraction;
     higher is better for AP and EPA, lower for ADE and FDE. The last column counts the seeds in which the row's
-    vehicle AP@0.5 and EPA are both at least the baseline's.
+    vehicle AP@0.5 and EPA are both at least the baseline's. With several baseline rows (e.g. `sum` and its
+    control, which differ only by rounding) the baseline of a seed is their mean, which halves the variance one
+    run's noise adds to every difference; each baseline row then gets its own line (its distance from the mean,
+    half their spread for two).
     """
-    base = {row.get('seed', 0): row['metrics'] for row in runs.get(baseline, []) if 'metrics' in row}
-    lines = [f'| Δ against {ROW_LABELS.get(baseline, baseline)} | seeds | Δ vehicle AP@0.5 | Δ mAP@0.5 | Δ ADE (m) | '
+    baselines = [baselines] if isinstance(baselines, str) else list(baselines)
+    base = seed_baselines(runs, baselines)
+    title = (ROW_LABELS.get(baselines[0], baselines[0]) if len(baselines) == 1 else
+             'the mean of ' + ' and '.join(ROW_LABELS.get(name, name) for name in baselines))
+    lines = [f'| Δ against {title} | seeds | Δ vehicle AP@0.5 | Δ mAP@0.5 | Δ ADE (m) | '
              'Δ FDE (m) | Δ EPA | seeds with AP and EPA ≥ |', '|---|---|---|---|---|---|---|---|']
     for name, rows in runs.items():
         pairs = [(row['metrics'], base[row.get('seed', 0)]) for row in rows
-                 if name != baseline and 'metrics' in row and row.get('seed', 0) in base]
+                 if baselines != [name] and 'metrics' in row and row.get('seed', 0) in base]
         if not pairs:
             continue
         cells = []
@@ -511,9 +531,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--split', default='test',
                         help='info split the checkpoints are tested on (v2xpnp_infos_<split>.pkl); for a split other '
                              'than test, runs already trained (result.json) are only tested')
-    parser.add_argument('--paired-with', metavar='EXPERIMENT',
+    parser.add_argument('--paired-with', metavar='EXPERIMENT', nargs='+',
                         help='also print each row\'s per-seed difference from this row of the suite (same seed: '
-                             'same initial weights and data order)')
+                             'same initial weights and data order); with several rows, from their per-seed mean '
+                             '(e.g. `sum` and its rounding control)')
     parser.add_argument('--test-data-root',
                         help='test on this data root (its --split) instead of --data-root, e.g. held-out scenarios '
                              'from another generator seed; runs already trained are only tested')
@@ -529,15 +550,17 @@ def main(argv=None) -> int:
     names = SUITES[args.suite]
     if args.test_data_root and not args.report_only and not has_info_file(args.test_data_root, args.split):
         parser.error(f'--test-data-root: no v2xpnp_infos_{args.split}.pkl in {args.test_data_root}')
-    if args.paired_with and args.paired_with not in names:
-        parser.error(f'--paired-with: {args.paired_with} not in suite {args.suite!r} ({", ".join(names)})')
+    unpaired = [name for name in args.paired_with or [] if name not in names]
+    if unpaired:
+        parser.error(f'--paired-with: {", ".join(unpaired)} not in suite {args.suite!r} ({", ".join(names)})')
     if args.only:
         unknown = sorted(set(args.only) - set(names))
         if unknown:
             parser.error(f'--only: {", ".join(unknown)} not in suite {args.suite!r} ({", ".join(names)})')
         names = [name for name in names if name in args.only]
-        if args.paired_with and args.paired_with not in names:
-            parser.error(f'--paired-with: {args.paired_with} is not among the --only rows; add it there')
+        missing = [name for name in args.paired_with or [] if name not in names]
+        if missing:
+            parser.error(f'--paired-with: {", ".join(missing)} not among the --only rows; add it there')
     work_root = osp.abspath(args.work_root)
     runs: Dict[str, List[dict]] = {name: [] for name in names}
     for seed in args.seeds:
