@@ -448,17 +448,14 @@ PAIRED_KEYS = (('AP@0.5/vehicle', 100), ('mAP@0.5', 100), ('ADE', 1), ('FDE', 1)
 
 
 def seed_baselines(runs: Dict[str, List[dict]], baselines: Sequence[str]) -> Dict[int, Dict[str, float]]:
-    """``{seed: metrics}`` of the baseline per seed: the mean of the ``baselines`` rows' metrics, over the seeds
-    in which every one of them ran (a metric missing from any of them is left out)."""
+    """``{seed: metrics}`` of the baseline per seed: the mean of the ``baselines`` rows' :data:`PAIRED_KEYS`
+    metrics, over the seeds in which every one of them ran (a metric missing from any of them is left out)."""
     per_row = [{row.get('seed', 0): row['metrics'] for row in runs.get(name, []) if 'metrics' in row}
                for name in baselines]
     seeds = set.intersection(*(set(metrics) for metrics in per_row)) if per_row else set()
-    base = {}
-    for seed in sorted(seeds):
-        keys = set.intersection(*(set(k for k, v in metrics[seed].items() if v is not None) for metrics in per_row))
-        base[seed] = {key: sum(metrics[seed][key] for metrics in per_row) / len(per_row) for key in keys
-                      if all(isinstance(metrics[seed][key], (int, float)) for metrics in per_row)}
-    return base
+    return {seed: {key: sum(metrics[seed][key] for metrics in per_row) / len(per_row) for key, _ in PAIRED_KEYS
+                   if all(metrics[seed].get(key) is not None for metrics in per_row)}
+            for seed in sorted(seeds)}
 
 
 def paired_table(runs: Dict[str, List[dict]], baselines: Union[str, Sequence[str]]) -> str:

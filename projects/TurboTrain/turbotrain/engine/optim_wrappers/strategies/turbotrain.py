@@ -119,7 +119,8 @@ class TurboTrainStrategy(BaseBalanceStrategy):
 
     def combine(self, gram: torch.Tensor, step: int) -> BalanceResult:
         stats = gradient_stats(gram, eps=self.eps**2)
-        weights = self.rebalanced_weights(gram, conflict=stats['cos_min'] < 0)
+        conflict = stats['cos_min'] < 0
+        weights = self.rebalanced_weights(gram, conflict=conflict)
         num_tasks = gram.shape[0]
         if self.project:
             weighted_gram = gram * weights[:, None] * weights[None, :]
@@ -131,8 +132,8 @@ class TurboTrainStrategy(BaseBalanceStrategy):
 
         self.weights = weights.tolist()
         self.num_suppressing += 1
-        self.num_conflicts += int(stats['cos_min'] < 0)
-        stats['conflict'] = float(stats['cos_min'] < 0)
+        self.num_conflicts += int(conflict)
+        stats['conflict'] = float(conflict)
         stats['conflict_frac'] = self.num_conflicts / self.num_suppressing
         return BalanceResult(shared_coeffs=shared_coeffs.tolist(), head_weights=list(self.weights), stats=stats)
 
