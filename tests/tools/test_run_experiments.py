@@ -276,6 +276,30 @@ def test_recipe_clip4_conflict_row_differs_from_the_recipe_row_only_in_when_it_r
     assert cfg.optim_wrapper == ref.optim_wrapper and cfg.model == ref.model and cfg.train_cfg == ref.train_cfg
 
 
+def test_motion_rows_are_their_counterparts_with_the_motion_aware_fusion_and_its_own_trunk():
+    """Each row of the ``motion`` suite trains what its counterpart trains, only with the temporal fusion swapped
+    and, from a pretrained trunk, the trunk pretrained with that fusion (``pretrain_motion``, not ``pretrain``)."""
+    rows = run_experiments.experiments('wr')
+    pairs = dict(cooperative_motion_clip4='cooperative_clip4', pretrain_motion='pretrain',
+                 from_pretrain_motion_clip4='from_pretrain_clip4',
+                 pcgrad_from_pretrain_motion_clip4='pcgrad_from_pretrain_clip4',
+                 famo_from_pretrain_motion_clip4='famo_from_pretrain_clip4',
+                 turbotrain_full_motion_ratio2_clip4='turbotrain_full_ratio2_clip4',
+                 turbotrain_full_motion_as_sum_clip4='turbotrain_full_as_sum_clip4')
+    assert set(pairs) <= set(run_experiments.SUITES['motion'])
+    for name, counterpart in pairs.items():
+        cfg, ref = _merged_config(rows[name]), _merged_config(rows[counterpart])
+        assert cfg.model.trunk.fusion_neck.temporal_fusion.type == 'TemporalConvFusion', name
+        assert ref.model.trunk.fusion_neck.temporal_fusion.type == 'TemporalAttentionFusion', name
+        ref.model.trunk.fusion_neck.temporal_fusion.type = 'TemporalConvFusion'
+        if 'init_cfg' in ref.model:
+            assert rows[name].needs == ['pretrain_motion'] and rows[counterpart].needs == ['pretrain'], name
+            assert cfg.model.init_cfg.checkpoint == osp.join('wr', 'pretrain_motion', 'trunk_pretrained.pth')
+            ref.model.init_cfg.checkpoint = cfg.model.init_cfg.checkpoint
+        assert cfg.model == ref.model and cfg.optim_wrapper == ref.optim_wrapper, name
+        assert cfg.train_cfg == ref.train_cfg and rows[name].epochs_key == rows[counterpart].epochs_key, name
+
+
 def test_paired_table_differences_per_seed_by_hand():
     """Δ = row − baseline per seed, over the seeds both ran; AP in points; the count of seeds no worse in both
     vehicle AP and EPA."""

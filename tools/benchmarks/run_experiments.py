@@ -10,6 +10,7 @@ Every figure in the README's results section comes from this script. Each experi
     python tools/benchmarks/run_experiments.py loss_scale    # the same with the trajectory loss ×10
     python tools/benchmarks/run_experiments.py balancing_from_pretrain  # the same on the pretrained trunk
     python tools/benchmarks/run_experiments.py recipe_clip4  # the same, gradients clipped at norm 4, TurboTrain τ = 2
+    python tools/benchmarks/run_experiments.py motion        # motion-aware temporal fusion; recipe_clip4 on its trunk
     python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
     python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
     python tools/benchmarks/run_experiments.py balancing --seeds 0 1 2 --only cooperative turbotrain_balancing
@@ -77,13 +78,20 @@ RATIO2 = ['optim_wrapper.strategy.max_norm_ratio=2']
 # TurboTrain that never re-weights (no norm ratio is dominating) or projects: `sum` in exact arithmetic, through the
 # per-task gradient path (a control: its distance from `sum` at the same seed is the noise floor of a paired comparison)
 AS_SUM = ['optim_wrapper.strategy.max_norm_ratio=inf', 'optim_wrapper.strategy.project=False']
+# The motion-aware temporal fusion (history frames stacked by age, then a spatial convolution) instead of the per-cell
+# attention, which cannot see an object's displacement between frames (the single-frame model predicts as well).
+MOTION = ['model.trunk.fusion_neck.temporal_fusion.type=TemporalConvFusion']
 
 
 def experiments(work_root: str) -> Dict[str, Experiment]:
     pretrained_trunk = osp.join(work_root, 'pretrain', 'trunk_pretrained.pth')
     from_trunk = [f'model.init_cfg.checkpoint={pretrained_trunk}']  # configs whose init_cfg is a PretrainedTrunk
+    # the trunk with the motion-aware temporal fusion, pretrained the same way
+    from_motion_trunk = MOTION + [
+        f"model.init_cfg.checkpoint={osp.join(work_root, 'pretrain_motion', 'trunk_pretrained.pth')}"]
     balanced = f'{CONFIGS}/demo_finetune_balanced.py'
     balanced_from_trunk = ['model.init_cfg.type=PretrainedTrunk'] + from_trunk  # the balanced config has no init_cfg
+    balanced_from_motion_trunk = ['model.init_cfg.type=PretrainedTrunk'] + from_motion_trunk
     turbotrain = ['optim_wrapper.strategy.type=turbotrain', 'optim_wrapper.strategy.warmup=100']
     return {e.name: e for e in [
         Experiment('cooperative', f'{CONFIGS}/demo_finetune.py'),
@@ -161,6 +169,21 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         Experiment('turbotrain_full_ratio2_conflict_clip4', f'{CONFIGS}/demo_turbotrain.py',
                    from_trunk + RATIO2 + CLIP4 + ['optim_wrapper.strategy.rebalance_only_on_conflict=True'],
                    needs=['pretrain']),
+        # the motion-aware temporal fusion: from scratch, then the norm-4 recipe and its baselines on its own trunk
+        Experiment('cooperative_motion_clip4', f'{CONFIGS}/demo_finetune.py', MOTION + CLIP4),
+        Experiment('pretrain_motion', f'{CONFIGS}/demo_pretrain.py', MOTION, epochs_key='pretrain', evaluate=False),
+        Experiment('from_pretrain_motion_clip4', f'{CONFIGS}/demo_finetune_from_pretrain.py',
+                   from_motion_trunk + CLIP4, needs=['pretrain_motion']),
+        Experiment('pcgrad_from_pretrain_motion_clip4', balanced,
+                   balanced_from_motion_trunk + ['optim_wrapper.strategy.type=pcgrad'] + CLIP4,
+                   needs=['pretrain_motion']),
+        Experiment('famo_from_pretrain_motion_clip4', balanced,
+                   balanced_from_motion_trunk + ['optim_wrapper.strategy.type=famo'] + CLIP4,
+                   needs=['pretrain_motion']),
+        Experiment('turbotrain_full_motion_ratio2_clip4', f'{CONFIGS}/demo_turbotrain.py',
+                   from_motion_trunk + RATIO2 + CLIP4, needs=['pretrain_motion']),
+        Experiment('turbotrain_full_motion_as_sum_clip4', f'{CONFIGS}/demo_turbotrain.py',
+                   from_motion_trunk + AS_SUM + CLIP4, needs=['pretrain_motion']),
     ]}
 
 
@@ -190,6 +213,12 @@ SUITES = {
     'recipe_clip4': ['pretrain', 'from_pretrain_clip4', 'pcgrad_from_pretrain_clip4', 'famo_from_pretrain_clip4',
                      'turbotrain_full_ratio2_clip4', 'turbotrain_full_as_sum_clip4',
                      'turbotrain_full_ratio2_conflict_clip4'],
+    # the motion-aware temporal fusion against the per-cell attention (from scratch and from each one's pretrained
+    # trunk), then the recipe_clip4 rows on its trunk
+    'motion': ['cooperative_clip4', 'cooperative_motion_clip4', 'pretrain_motion', 'from_pretrain_clip4',
+               'from_pretrain_motion_clip4', 'turbotrain_full_motion_ratio2_clip4',
+               'turbotrain_full_motion_as_sum_clip4', 'pcgrad_from_pretrain_motion_clip4',
+               'famo_from_pretrain_motion_clip4'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -239,6 +268,15 @@ ROW_LABELS = {
                                     '(= `sum`), clipped at norm 4',
     'turbotrain_full_ratio2_conflict_clip4': 'TurboTrain: pretrained trunk + balancing, norm ratio up to 2 '
                                              'tolerated, re-balanced only on conflict, clipped at norm 4',
+    'cooperative_motion_clip4': '`sum`, motion-aware temporal fusion, clipped at norm 4 (from scratch)',
+    'pretrain_motion': 'masked pretraining of the trunk with the motion-aware temporal fusion',
+    'from_pretrain_motion_clip4': 'motion-aware trunk, pretrained + `sum`, clipped at norm 4',
+    'pcgrad_from_pretrain_motion_clip4': 'motion-aware trunk, pretrained + PCGrad every step, clipped at norm 4',
+    'famo_from_pretrain_motion_clip4': 'motion-aware trunk, pretrained + FAMO, clipped at norm 4',
+    'turbotrain_full_motion_ratio2_clip4': 'TurboTrain: motion-aware pretrained trunk + balancing, norm ratio up to '
+                                           '2 tolerated, clipped at norm 4',
+    'turbotrain_full_motion_as_sum_clip4': 'control: motion-aware pretrained trunk + TurboTrain path, no '
+                                           're-weighting or projection (= `sum`), clipped at norm 4',
 }
 
 

@@ -1,0 +1,89 @@
+"""Temporal fusion of one agent's history by a spatial convolution over its frames stacked by age (motion-aware)."""
+from typing import Tuple
+
+import torch
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmdet3d.registry import MODELS
+
+
+@MODELS.register_module()
+class TemporalConvFusion(BaseModule):
+    """Early fusion of an agent's history frames: stack them by age, convolve in space (as Fast and Furious does).
+
+    :class:`TemporalAttentionFusion` mixes the frames cell by cell, so a displacement between frames (an object that
+    occupied the cell to the left one frame ago) is invisible to it; only the heads' spatial kernels could recover
+    motion afterwards, from features that no longer say which frame saw what. Here every frame keeps its own channels
+    until a ``k × k`` convolution has seen all of them together, so the output can encode where an object was in the
+    past frames relative to the cell (its velocity).
+
+    Input slots are fixed by age: slot ``a`` (0 = current) holds frame ``T-1-a``; its ``C`` feature channels are zero
+    where the frame does not cover the cell, and one extra channel holds that coverage, so "not seen" is never
+    confused with an empty place. Histories shorter than ``max_history`` leave the oldest slots empty (zero
+    coverage), which is the same input as those frames missing.
+
+    ``fused = (mean over the valid frames + conv(stack)) · any-frame-valid``: the last convolution starts at zero, so
+    an untrained module is the masked mean of the frames.
+
+    Args:
+        channels (int): feature channels ``C`` (in and out).
+        max_history (int): largest number of history frames ``T`` accepted (number of age slots).
+        kernel_size (int): spatial kernel of every convolution (odd).
+        num_convs (int): ``k × k`` conv + norm + ReLU layers before the last (linear) ``k × k`` convolution.
+        norm_cfg (dict): norm config of those layers.
+    """
+
+    def __init__(self, channels: int, max_history: int = 3, kernel_size: int = 3, num_convs: int = 1,
+                 norm_cfg: dict = dict(type='BN2d'), init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        assert kernel_size % 2 == 1, f'kernel_size={kernel_size} must be odd (the map keeps its size)'
+        self.channels = channels
+        self.max_history = max_history
+        in_channels = max_history * (channels + 1)
+        layers = []
+        for _ in range(num_convs):
+            layers.append(ConvModule(in_channels, channels, kernel_size, padding=kernel_size // 2,
+                                     norm_cfg=norm_cfg, bias=False))
+            in_channels = channels
+        self.convs = nn.Sequential(*layers)
+        self.out_conv = nn.Conv2d(in_channels, channels, kernel_size, padding=kernel_size // 2)
+        nn.init.zeros_(self.out_conv.weight)
+        nn.init.zeros_(self.out_conv.bias)
+
+    def stack_by_age(self, features: Tensor, valid: Tensor) -> Tensor:
+        """``(N, T, C, H, W)``, ``(N, T, H, W)`` → ``(N, max_history·(C+1), H, W)``: slot ``a`` = frame ``T-1-a``
+        (features zeroed where it is invalid, then its coverage as one channel); slots ``a ≥ T`` are zero."""
+        num, frames, channels, height, width = features.shape
+        seen = valid[:, :, None]
+        by_age = torch.cat([torch.where(seen, features, features.new_zeros(())), seen.to(features.dtype)],
+                           dim=2).flip(1)  # (N, T, C+1, H, W), index 0 = current
+        if frames < self.max_history:
+            by_age = torch.cat([by_age, by_age.new_zeros(num, self.max_history - frames, channels + 1, height,
+                                                         width)], dim=1)
+        return by_age.flatten(1, 2)
+
+    def forward(self, features: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
+        """Fuse each agent's frames.
+
+        Args:
+            features (Tensor): ``(N, T, C, H, W)`` per-agent history, ego frame at t0, frame index 0 = oldest,
+                ``T-1`` = current. Values at invalid places are never read.
+            valid (Tensor): ``(N, T, H, W)`` bool, True where frame t of the agent covers the cell.
+
+        Returns:
+            tuple[Tensor, Tensor]: fused ``(N, C, H, W)`` (ego frame at t0; zero where no frame is valid) and
+            ``valid`` ``(N, H, W)`` (any frame valid).
+        """
+        num, frames, channels, height, width = features.shape
+        assert frames <= self.max_history, f'{frames} history frames > max_history={self.max_history}'
+        cell_valid = valid.any(dim=1)  # (N, H, W)
+        if num == 0:
+            return features.new_zeros(0, channels, height, width), cell_valid
+        stacked = self.stack_by_age(features, valid)
+        weights = valid[:, :, None].to(features.dtype)
+        mean = (stacked.view(num, self.max_history, channels + 1, height, width)[:, :frames, :channels].sum(1)
+                / weights.sum(1).clamp(min=1.0))
+        fused = mean + self.out_conv(self.convs(stacked))
+        return fused * cell_valid[:, None].to(fused.dtype), cell_valid
