@@ -356,6 +356,9 @@ def test_every_suite_row_is_defined_labelled_and_its_strategy_builds():
             assert not rows[name].evaluate or name in run_experiments.ROW_LABELS, (suite, name)
     strategies = {}
     for name, exp in rows.items():
+        # rows measured before the motion-aware fusion became the default keep the attention they were measured with
+        fusion = _merged_config(exp).model.trunk.fusion_neck.temporal_fusion.type
+        assert fusion == ('TemporalConvFusion' if 'motion' in name else 'TemporalAttentionFusion'), name
         strategy_cfg = _merged_config(exp).optim_wrapper.get('strategy')
         if strategy_cfg is not None:
             strategies[name] = build_strategy(dict(strategy_cfg))

@@ -78,9 +78,12 @@ RATIO2 = ['optim_wrapper.strategy.max_norm_ratio=2']
 # TurboTrain that never re-weights (no norm ratio is dominating) or projects: `sum` in exact arithmetic, through the
 # per-task gradient path (a control: its distance from `sum` at the same seed is the noise floor of a paired comparison)
 AS_SUM = ['optim_wrapper.strategy.max_norm_ratio=inf', 'optim_wrapper.strategy.project=False']
-# The motion-aware temporal fusion (history frames stacked by age, then a spatial convolution) instead of the per-cell
-# attention, which cannot see an object's displacement between frames (the single-frame model predicts as well).
+# The motion-aware temporal fusion (history frames stacked by age, then a spatial convolution; the configs' default
+# since 2026-12-02) and the per-cell attention it replaced, which cannot see an object's displacement between frames
+# (the single-frame model predicts as well). Every row but the `motion` suite's pins the attention: it was measured
+# with it.
 MOTION = ['model.trunk.fusion_neck.temporal_fusion.type=TemporalConvFusion']
+ATTENTION = ['model.trunk.fusion_neck.temporal_fusion.type=TemporalAttentionFusion']
 
 
 def experiments(work_root: str) -> Dict[str, Experiment]:
@@ -93,7 +96,7 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
     balanced_from_trunk = ['model.init_cfg.type=PretrainedTrunk'] + from_trunk  # the balanced config has no init_cfg
     balanced_from_motion_trunk = ['model.init_cfg.type=PretrainedTrunk'] + from_motion_trunk
     turbotrain = ['optim_wrapper.strategy.type=turbotrain', 'optim_wrapper.strategy.warmup=100']
-    return {e.name: e for e in [
+    rows = [
         Experiment('cooperative', f'{CONFIGS}/demo_finetune.py'),
         Experiment('ego_only', f'{CONFIGS}/demo_finetune.py',
                    ['model.train_cfg.ego_only=True', 'model.test_cfg.ego_only=True']),
@@ -184,7 +187,11 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
                    from_motion_trunk + RATIO2 + CLIP4, needs=['pretrain_motion']),
         Experiment('turbotrain_full_motion_as_sum_clip4', f'{CONFIGS}/demo_turbotrain.py',
                    from_motion_trunk + AS_SUM + CLIP4, needs=['pretrain_motion']),
-    ]}
+    ]
+    for exp in rows:
+        if MOTION[0] not in exp.options:
+            exp.options = ATTENTION + exp.options
+    return {exp.name: exp for exp in rows}
 
 
 SUITES = {

@@ -25,8 +25,10 @@ model = dict(
         agent_type_embedding=dict(type='AgentTypeEmbedding', channels=bev_channels),
         fusion_neck=dict(
             type='CoopFusionNeck', point_cloud_range=bev_range,
-            temporal_fusion=dict(type='TemporalAttentionFusion', channels=bev_channels,
-                                 max_history=num_history),
+            # motion-aware: history frames stacked by age and convolved; each frame reduced to 64 channels first
+            # (at 384 channels unreduced: 87 G multiply-adds per agent, 4.5x the per-cell attention; reduced: 12 G)
+            temporal_fusion=dict(type='TemporalConvFusion', channels=bev_channels, max_history=num_history,
+                                 reduce_channels=64, hidden_channels=128),
             spatial_fusion=dict(type='AgentAttentionFusion', channels=bev_channels))),
     bbox_head=dict(
         type='NoVelocityCenterHead', in_channels=bev_channels,

@@ -39,7 +39,7 @@ model = dict(
         neck=dict(in_channels=[16, 32], out_channels=[16, 16], upsample_strides=[1, 2]),
         agent_type_embedding=dict(channels=bev_channels),
         fusion_neck=dict(point_cloud_range=point_cloud_range,
-                         temporal_fusion=dict(channels=bev_channels),
+                         temporal_fusion=dict(channels=bev_channels, reduce_channels=None, hidden_channels=None),
                          spatial_fusion=dict(channels=bev_channels))),
     bbox_head=dict(in_channels=bev_channels, share_conv_channel=32,
                    bbox_coder=dict(voxel_size=pillar_size[:2], pc_range=point_cloud_range[:2],

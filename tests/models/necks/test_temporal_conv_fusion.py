@@ -6,9 +6,11 @@ from projects.TurboTrain.turbotrain.models.necks import TemporalAttentionFusion,
 torch.set_num_threads(1)
 
 
-def test_untrained_module_is_the_masked_mean_of_the_frames():
+@pytest.mark.parametrize('reduce_channels, hidden_channels', [(None, None), (2, 3)])
+def test_untrained_module_is_the_masked_mean_of_the_frames(reduce_channels, hidden_channels):
     torch.manual_seed(0)
-    fusion = TemporalConvFusion(channels=4, max_history=3).eval()
+    fusion = TemporalConvFusion(channels=4, max_history=3, reduce_channels=reduce_channels,
+                                hidden_channels=hidden_channels).eval()
     features = torch.randn(2, 3, 4, 5, 6)
     valid = torch.ones(2, 3, 5, 6, dtype=torch.bool)
     valid[0, 0] = False  # agent 0 misses its oldest frame
@@ -21,9 +23,11 @@ def test_untrained_module_is_the_masked_mean_of_the_frames():
     assert not cell_valid[1, :2].any() and cell_valid[0].all()
 
 
-def test_missing_frames_are_ignored_after_training_too():
+@pytest.mark.parametrize('reduce_channels, hidden_channels', [(None, None), (3, 5)])
+def test_missing_frames_are_ignored_after_training_too(reduce_channels, hidden_channels):
     torch.manual_seed(1)
-    fusion = TemporalConvFusion(channels=4, max_history=3, num_convs=1).eval()
+    fusion = TemporalConvFusion(channels=4, max_history=3, num_convs=1, reduce_channels=reduce_channels,
+                                hidden_channels=hidden_channels).eval()
     torch.nn.init.normal_(fusion.out_conv.weight)  # as if trained: the convolution contributes
     features = torch.randn(1, 3, 4, 5, 5)
     valid = torch.ones(1, 3, 5, 5, dtype=torch.bool)
@@ -80,3 +84,13 @@ def test_rejects_longer_history_and_even_kernels():
         TemporalConvFusion(channels=2, kernel_size=2)
     empty, empty_valid = fusion(torch.zeros(0, 2, 2, 3, 3), torch.zeros(0, 2, 3, 3, dtype=torch.bool))
     assert empty.shape == (0, 2, 3, 3) and empty_valid.shape == (0, 3, 3)
+
+
+def test_reduction_and_hidden_width_set_the_layer_shapes():
+    fusion = TemporalConvFusion(channels=8, max_history=3, num_convs=2, reduce_channels=2, hidden_channels=5)
+    assert fusion.reduce.conv.weight.shape == (2, 8, 1, 1)
+    assert fusion.convs[0].conv.weight.shape == (5, 3 * (2 + 1), 3, 3)  # 3 age slots × (2 channels + coverage)
+    assert fusion.convs[1].conv.weight.shape == (5, 5, 3, 3)
+    assert fusion.out_conv.weight.shape == (8, 5, 3, 3)
+    plain = TemporalConvFusion(channels=8, max_history=3)
+    assert plain.reduce is None and plain.convs[0].conv.weight.shape == (8, 3 * 9, 3, 3)

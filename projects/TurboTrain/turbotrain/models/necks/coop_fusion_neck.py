@@ -14,7 +14,8 @@ class CoopFusionNeck(BaseModule):
 
     1. ``warp`` (:class:`BEVWarp`): every valid agent-frame map ``F[a,t]`` (agent frame at t) is resampled into the
        ego grid at t0 with ``M[a,t]``, giving a per-cell validity mask (partial overlap).
-    2. ``temporal_fusion`` (e.g. :class:`TemporalAttentionFusion`): per agent, over its valid history frames.
+    2. ``temporal_fusion`` (:class:`TemporalConvFusion`, motion-aware, or :class:`TemporalAttentionFusion`, per
+       cell): per agent, over its valid history frames.
     3. ``spatial_fusion`` (e.g. :class:`AgentAttentionFusion`): per cell, over the agents that see it.
 
     Only valid agent-frames are warped and only agents with at least one valid frame are fused in time, so padding

@@ -24,9 +24,13 @@ class TemporalAttentionFusion(CellAttentionFusion):
       stack sees "empty" as data and a recurrent cell must special-case gaps;
     * it is order-aware through the age embedding yet does not assume a fixed history length (any ``T ≤
       max_history`` works, including ``T = 1``);
-    * it is cheap: ``O(T·C²)`` per cell with 1×1 projections and no spatial kernel (motion across cells is left to
-      the 3×3 convolutions of the heads; at the demo's 1.0 m cells and 0.1 s frames an object moves about one cell
-      or less).
+    * it is cheap: ``O(T·C²)`` per cell with 1×1 projections and no spatial kernel.
+
+    What it cannot do: see motion. Each cell mixes only its own frames, so an object's displacement between frames
+    (about one 1.0 m cell per 0.1 s frame at 10 m/s) is lost before any spatial kernel could measure it; on the demo
+    the trajectory head trained on it predicts no better than with one frame (README, "Cooperation, history and a
+    constant-velocity baseline"). :class:`TemporalConvFusion` keeps the frames apart until a spatial convolution
+    has seen them and is the one to use for prediction (README, "Motion-aware temporal fusion").
 
     Args:
         channels (int): feature channels ``C``.
