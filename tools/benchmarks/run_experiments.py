@@ -72,9 +72,11 @@ PRED_X10 = ['model.traj_head.loss_traj.type=mmdet.SmoothL1Loss', 'model.traj_hea
 # Gradients clipped at norm 4 instead of the configs' 10: about where 10 sits among the ×10 runs' gradient norms (7-10
 # logged) relative to the ×1 runs' (3-4).
 CLIP4 = ['optim_wrapper.clip_grad.max_norm=4']
+CLIP10 = ['optim_wrapper.clip_grad.max_norm=10']  # the schedule's (and, until 2026-12-02, the recipe's) clip norm
 # TurboTrain re-balancing only a task whose trunk gradient is over twice the other's (the ×1 runs' det/pred ratio is
 # 1.4–2.1 after the warm-up, the ×10 runs' pred/det 3.7–7.7).
 RATIO2 = ['optim_wrapper.strategy.max_norm_ratio=2']
+RATIO1 = ['optim_wrapper.strategy.max_norm_ratio=1']  # the strategy's default (the recipe's until 2026-12-02)
 # TurboTrain that never re-weights (no norm ratio is dominating) or projects: `sum` in exact arithmetic, through the
 # per-task gradient path (a control: its distance from `sum` at the same seed is the noise floor of a paired comparison)
 AS_SUM = ['optim_wrapper.strategy.max_norm_ratio=inf', 'optim_wrapper.strategy.project=False']
@@ -191,6 +193,11 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
     for exp in rows:
         if MOTION[0] not in exp.options:
             exp.options = ATTENTION + exp.options
+        if exp.config.endswith('/demo_turbotrain.py'):  # the recipe's clip and τ before 2026-12-02, unless set
+            keys = {option.split('=')[0] for option in exp.options}
+            exp.options = [option for option, key in ((CLIP10[0], 'optim_wrapper.clip_grad.max_norm'),
+                                                      (RATIO1[0], 'optim_wrapper.strategy.max_norm_ratio'))
+                           if key not in keys] + exp.options
     return {exp.name: exp for exp in rows}
 
 
@@ -223,7 +230,7 @@ SUITES = {
     # the motion-aware temporal fusion against the per-cell attention (from scratch and from each one's pretrained
     # trunk), then the recipe_clip4 rows on its trunk
     'motion': ['cooperative_clip4', 'cooperative_motion_clip4', 'pretrain_motion', 'from_pretrain_clip4',
-               'from_pretrain_motion_clip4', 'turbotrain_full_motion_ratio2_clip4',
+               'turbotrain_full_ratio2_clip4', 'from_pretrain_motion_clip4', 'turbotrain_full_motion_ratio2_clip4',
                'turbotrain_full_motion_as_sum_clip4', 'pcgrad_from_pretrain_motion_clip4',
                'famo_from_pretrain_motion_clip4'],
 }
