@@ -38,6 +38,7 @@ model = dict(
         backbone=dict(in_channels=16, out_channels=[16, 32], layer_nums=[1, 2], layer_strides=[2, 2]),
         neck=dict(in_channels=[16, 32], out_channels=[16, 16], upsample_strides=[1, 2]),
         agent_type_embedding=dict(channels=bev_channels),
+        # at 32 channels the frames are stacked unreduced (the base config's 64/128 reduction is for 384 channels)
         fusion_neck=dict(point_cloud_range=point_cloud_range,
                          temporal_fusion=dict(channels=bev_channels, reduce_channels=None, hidden_channels=None),
                          spatial_fusion=dict(channels=bev_channels))),
