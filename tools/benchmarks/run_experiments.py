@@ -89,11 +89,13 @@ ATTENTION = ['model.trunk.fusion_neck.temporal_fusion.type=TemporalAttentionFusi
 
 
 def experiments(work_root: str) -> Dict[str, Experiment]:
-    pretrained_trunk = osp.join(work_root, 'pretrain', 'trunk_pretrained.pth')
-    from_trunk = [f'model.init_cfg.checkpoint={pretrained_trunk}']  # configs whose init_cfg is a PretrainedTrunk
+    def trunk_of(pretrain_row: str) -> List[str]:
+        """Options loading the trunk that ``pretrain_row`` writes (configs whose init_cfg is a PretrainedTrunk)."""
+        return [f"model.init_cfg.checkpoint={osp.join(work_root, pretrain_row, 'trunk_pretrained.pth')}"]
+
+    from_trunk = trunk_of('pretrain')
     # the trunk with the motion-aware temporal fusion, pretrained the same way
-    from_motion_trunk = MOTION + [
-        f"model.init_cfg.checkpoint={osp.join(work_root, 'pretrain_motion', 'trunk_pretrained.pth')}"]
+    from_motion_trunk = MOTION + trunk_of('pretrain_motion')
     balanced = f'{CONFIGS}/demo_finetune_balanced.py'
     balanced_from_trunk = ['model.init_cfg.type=PretrainedTrunk'] + from_trunk  # the balanced config has no init_cfg
     balanced_from_motion_trunk = ['model.init_cfg.type=PretrainedTrunk'] + from_motion_trunk

@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmdet3d.registry import MODELS
+from .temporal_fusion import history_coverage
 
 
 @MODELS.register_module()
@@ -89,11 +90,10 @@ class TemporalConvFusion(BaseModule):
             tuple[Tensor, Tensor]: fused ``(N, C, H, W)`` (ego frame at t0; zero where no frame is valid) and
             ``valid`` ``(N, H, W)`` (any frame valid).
         """
-        num, frames, channels, height, width = features.shape
-        assert frames <= self.max_history, f'{frames} history frames > max_history={self.max_history}'
-        cell_valid = valid.any(dim=1)  # (N, H, W)
-        if num == 0:
-            return features.new_zeros(0, channels, height, width), cell_valid
+        cell_valid, empty = history_coverage(features, valid, self.max_history)
+        if empty is not None:
+            return empty, cell_valid
+        num, frames = features.shape[:2]
         seen = valid[:, :, None]
         features = torch.where(seen, features, features.new_zeros(()))  # invalid places never reach the output
         mean = features.sum(1) / seen.sum(1).clamp(min=1).to(features.dtype)

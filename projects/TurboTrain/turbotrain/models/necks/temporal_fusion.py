@@ -1,11 +1,22 @@
 """Temporal fusion of one agent's history of BEV maps, per ego cell."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 
 from mmdet3d.registry import MODELS
 from .masked_attention import CellAttentionFusion
+
+
+def history_coverage(features: Tensor, valid: Tensor, max_history: int) -> Tuple[Tensor, Optional[Tensor]]:
+    """The input contract every temporal fusion shares: ``features (N, T, C, H, W)`` with ``T ≤ max_history``
+    (asserted) and ``valid (N, T, H, W)`` → ``cell_valid (N, H, W)`` (any frame valid) and, for ``N = 0``, the empty
+    fused output ``(0, C, H, W)`` to return as it is (None otherwise)."""
+    num, frames, channels, height, width = features.shape
+    assert frames <= max_history, f'{frames} history frames > max_history={max_history}'
+    cell_valid = valid.any(dim=1)
+    empty = features.new_zeros(0, channels, height, width) if num == 0 else None
+    return cell_valid, empty
 
 
 @MODELS.register_module()
@@ -55,11 +66,10 @@ class TemporalAttentionFusion(CellAttentionFusion):
             tuple[Tensor, Tensor]: fused ``(N, C, H, W)`` (ego frame at t0; zero where no frame is valid) and
             ``valid`` ``(N, H, W)`` (any frame valid).
         """
-        num, frames, channels, height, width = features.shape
-        assert frames <= self.max_history, f'{frames} history frames > max_history={self.max_history}'
-        cell_valid = valid.any(dim=1)  # (N, H, W)
-        if num == 0:
-            return features.new_zeros(0, channels, height, width), cell_valid
+        cell_valid, empty = history_coverage(features, valid, self.max_history)
+        if empty is not None:
+            return empty, cell_valid
+        frames = features.shape[1]
         ages = torch.arange(frames - 1, -1, -1, device=features.device)
         tagged = features + self.age_embedding(ages)[None, :, :, None, None]  # (N, T, C, H, W)
         weights = valid[:, :, None].to(tagged.dtype)  # (N, T, 1, H, W)
