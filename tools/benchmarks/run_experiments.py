@@ -80,6 +80,9 @@ RATIO1 = ['optim_wrapper.strategy.max_norm_ratio=1']  # the strategy's default (
 # TurboTrain that never re-weights (no norm ratio is dominating) or projects: `sum` in exact arithmetic, through the
 # per-task gradient path (a control: its distance from `sum` at the same seed is the noise floor of a paired comparison)
 AS_SUM = ['optim_wrapper.strategy.max_norm_ratio=inf', 'optim_wrapper.strategy.project=False']
+# TurboTrain with magnitudes from the tasks' loss-decrease rates (FAMO's rule) instead of their gradient norms; the
+# conflict projection every `interval` updates after the warm-up is unchanged (max_norm_ratio belongs to grad_norm)
+LOSS_RATE = ['optim_wrapper.strategy.rebalance=loss_rate', 'optim_wrapper.strategy.max_norm_ratio=1']
 # The motion-aware temporal fusion (history frames stacked by age, then a spatial convolution; the configs' default
 # since 2026-12-02) and the per-cell attention it replaced, which cannot see an object's displacement between frames
 # (the single-frame model predicts as well). Every row but the `motion` suite's pins the attention: it was measured
@@ -191,6 +194,8 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
                    from_motion_trunk + RATIO2 + CLIP4, needs=['pretrain_motion']),
         Experiment('turbotrain_full_motion_as_sum_clip4', f'{CONFIGS}/demo_turbotrain.py',
                    from_motion_trunk + AS_SUM + CLIP4, needs=['pretrain_motion']),
+        Experiment('turbotrain_full_motion_lossrate_clip4', f'{CONFIGS}/demo_turbotrain.py',
+                   from_motion_trunk + LOSS_RATE + CLIP4, needs=['pretrain_motion']),
     ]
     for exp in rows:
         if MOTION[0] not in exp.options:
@@ -234,7 +239,7 @@ SUITES = {
     'motion': ['cooperative_clip4', 'cooperative_motion_clip4', 'pretrain_motion', 'from_pretrain_clip4',
                'turbotrain_full_ratio2_clip4', 'from_pretrain_motion_clip4', 'turbotrain_full_motion_ratio2_clip4',
                'turbotrain_full_motion_as_sum_clip4', 'pcgrad_from_pretrain_motion_clip4',
-               'famo_from_pretrain_motion_clip4'],
+               'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -293,6 +298,8 @@ ROW_LABELS = {
                                            '2 tolerated, clipped at norm 4',
     'turbotrain_full_motion_as_sum_clip4': 'control: motion-aware pretrained trunk + TurboTrain path, no '
                                            're-weighting or projection (= `sum`), clipped at norm 4',
+    'turbotrain_full_motion_lossrate_clip4': 'TurboTrain: motion-aware pretrained trunk + balancing, magnitudes '
+                                             'from the loss-decrease rates, clipped at norm 4',
 }
 
 

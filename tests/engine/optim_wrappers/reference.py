@@ -51,6 +51,12 @@ class ReferenceBalancer:
             u1, u2 = a / a.norm(), b / b.norm()
             alpha2 = (a @ (u1 - u2)) / ((a - b) @ (u1 - u2))
             out[shared] = 2 * ((1 - alpha2) * a + alpha2 * b)
+        elif self.name == 'turbotrain_loss_rate':
+            weights = self._famo_weights(values)
+            out = weights[0] * g1 + weights[1] * g2
+            if self.step % self.interval == 0:
+                out[shared] = _project_pair(weights[0] * g1[shared], weights[1] * g2[shared])
+            self.weights = weights
         elif self.name == 'turbotrain':
             if self.step % self.interval == 0:
                 norms = torch.stack([g1[shared].norm(), g2[shared].norm()])
@@ -60,20 +66,24 @@ class ReferenceBalancer:
             else:
                 out = self.weights[0] * g1 + self.weights[1] * g2
         elif self.name == 'famo':
-            log_values = values.log()
-            if self.prev_log is not None:
-                z = self.logits.softmax(0)
-                jacobian = torch.diag(z) - z[:, None] * z[None, :]
-                self.logits = self.logits - self.famo_lr * (jacobian @ (self.prev_log - log_values)
-                                                            + self.famo_decay * self.logits)
-            self.prev_log = log_values
-            z = self.logits.softmax(0)
-            weights = 2 * (z / values) / (z / values).sum()
+            weights = self._famo_weights(values)
             out = weights[0] * g1 + weights[1] * g2
         else:
             assert self.name == 'sum'
         self.step += 1
         return out
+
+    def _famo_weights(self, values: torch.Tensor) -> torch.Tensor:
+        """FAMO's logit update from the log-loss decrease since the previous step, then its loss weights."""
+        log_values = values.log()
+        if self.prev_log is not None:
+            z = self.logits.softmax(0)
+            jacobian = torch.diag(z) - z[:, None] * z[None, :]
+            self.logits = self.logits - self.famo_lr * (jacobian @ (self.prev_log - log_values)
+                                                        + self.famo_decay * self.logits)
+        self.prev_log = log_values
+        z = self.logits.softmax(0)
+        return 2 * (z / values) / (z / values).sum()
 
 
 def apply_sgd(model: torch.nn.Module, direction: torch.Tensor, lr: float, max_norm: float = None) -> None:

@@ -19,6 +19,7 @@ STRATEGIES = dict(
     imtl_g=dict(type='imtl_g'),
     famo=dict(type='famo'),
     turbotrain=dict(type='turbotrain', interval=2),
+    turbotrain_loss_rate=dict(type='turbotrain', interval=2, rebalance='loss_rate'),
 )
 
 
@@ -41,10 +42,10 @@ def test_update_matches_independent_computation(name):
     _train(model, wrapper, batches)
     ref_state = run_reference(reference, batches, name, lr=0.05, interval=2)
     assert torch.allclose(flat_params(model), flat_params(reference), rtol=1e-10, atol=1e-12)
-    if name == 'turbotrain':
+    if name.startswith('turbotrain'):
         assert wrapper.strategy.weights == pytest.approx(ref_state['weights'], rel=1e-10)
-    if name == 'famo':
-        assert wrapper.strategy.logits == pytest.approx(ref_state['logits'], rel=1e-10)
+    if name in ('famo', 'turbotrain_loss_rate'):
+        assert wrapper.strategy.rates.logits == pytest.approx(ref_state['logits'], rel=1e-10)
     assert wrapper._num_updates == 5
 
 
@@ -74,7 +75,7 @@ def test_without_task_losses_equals_optim_wrapper():
     assert torch.equal(flat_params(model), flat_params(reference))
 
 
-@pytest.mark.parametrize('name', ['turbotrain', 'pcgrad', 'sum'])
+@pytest.mark.parametrize('name', ['turbotrain', 'turbotrain_loss_rate', 'pcgrad', 'sum'])
 def test_clipping_applies_to_combined_gradient(name):
     hub = MessageHub.get_instance(f'clip_{name}')
     batches = make_batches(3, 6)
@@ -99,9 +100,9 @@ def test_accumulation_equals_larger_batch(name):
     assert wrapper._num_updates == 4
 
 
-@pytest.mark.parametrize('name', ['turbotrain', 'famo', 'pcgrad'])
+@pytest.mark.parametrize('name', ['turbotrain', 'turbotrain_loss_rate', 'famo', 'pcgrad'])
 def test_resume_continues_identically(name):
-    strategy = dict(STRATEGIES[name], **({'interval': 3} if name == 'turbotrain' else {}))
+    strategy = dict(STRATEGIES[name], **({'interval': 3} if name.startswith('turbotrain') else {}))
     batches = make_batches(8, 6)
     straight = make_model()
     straight_wrapper = _wrapper(straight, strategy, lr=0.01, optimizer='adam')
@@ -232,7 +233,8 @@ def test_runner_builds_wrapper_from_mmdet3d_scope(tmp_path):
     assert 'train/balance/cos' in runner.message_hub.log_scalars
 
 
-@pytest.mark.parametrize('strategy', [dict(type='turbotrain', interval=2), dict(type='famo')])
+@pytest.mark.parametrize('strategy', [dict(type='turbotrain', interval=2), dict(type='famo'),
+                                      dict(type='turbotrain', interval=2, rebalance='loss_rate')])
 def test_runner_resume_continues_identically(tmp_path, strategy):
     """``--resume``: 6 iterations straight == 3, checkpoint, new Runner with resume=True, 3 more."""
     straight = _runner(tmp_path / 'straight', 6, copy.deepcopy(strategy))

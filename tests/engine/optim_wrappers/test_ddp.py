@@ -18,7 +18,7 @@ WORLD_SIZE = 2
 # wrapper-issued all-reduces over the 6 updates: one per suppressing update (flat buffer), one per micro-step for
 # FAMO's K loss values, none for `sum` (DDP's own bucketed all-reduce on free updates is not counted)
 EXPECTED_ALL_REDUCES = dict(sum=0, pcgrad=6, imtl_g=6, famo=6, turbotrain=3, turbotrain_accum_clip=2,
-                            no_task_losses=6)
+                            turbotrain_loss_rate=9, no_task_losses=6)
 NUM_BATCHES = 6
 GLOBAL_BATCH = 8
 CASES = {
@@ -27,6 +27,8 @@ CASES = {
     'imtl_g': (dict(type='imtl_g'), dict()),
     'famo': (dict(type='famo', lr=0.5), dict()),
     'turbotrain': (dict(type='turbotrain', interval=2), dict()),
+    # K loss values every micro-step (6) plus the flat buffer on each suppressing update (3)
+    'turbotrain_loss_rate': (dict(type='turbotrain', interval=2, rebalance='loss_rate', rate_lr=0.5), dict()),
     'turbotrain_accum_clip': (dict(type='turbotrain', interval=2),
                               dict(accumulative_counts=2, clip_grad=dict(max_norm=0.05))),
     # no task losses while a suppressing update blocked DDP's sync: the wrapper all-reduces .grad itself

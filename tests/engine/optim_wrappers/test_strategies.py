@@ -270,7 +270,7 @@ def test_famo_weights_and_logit_update():
     delta = first.log() - second.log()
     jacobian = torch.diag(z) - z[:, None] * z[None, :]
     logits = logits - 0.5 * (jacobian.T @ delta + 0.1 * logits)
-    assert strategy.logits == pytest.approx(logits.tolist())
+    assert strategy.rates.logits == pytest.approx(logits.tolist())
     z = logits.softmax(0)
     expected = 2 * (z / second) / (z / second).sum()
     assert weights == pytest.approx(expected.tolist())
@@ -278,7 +278,46 @@ def test_famo_weights_and_logit_update():
     assert z[0] < z[1]
     # micro-steps inside a window do not move the logits
     strategy.loss_weights(second * 0.5, False)
-    assert strategy.logits == pytest.approx(logits.tolist())
+    assert strategy.rates.logits == pytest.approx(logits.tolist())
+
+
+def test_turbotrain_loss_rate_hand_computed():
+    """rebalance='loss_rate': FAMO's weights, then the conflicting weighted gradients projected."""
+    strategy = _strategy(dict(type='turbotrain', interval=2, rebalance='loss_rate', rate_lr=0.5,
+                              rate_weight_decay=0.1))
+    assert strategy.needs_loss_values
+    losses = torch.tensor([2.0, 0.5], dtype=torch.float64)
+    # z = (1/2, 1/2): c = 1 / (0.25 + 1) = 0.8; w = 2 · c · z / ℓ = (0.4, 1.6), as FAMO
+    assert strategy.loss_weights(losses, True) == pytest.approx([0.4, 1.6])
+    # h_det = (0.4, 0), h_pred = (−1.6, 1.6), h_det·h_pred = −0.64:
+    # h_det − (−0.64 / 5.12) h_pred = (0.2, 0.2); h_pred − (−0.64 / 0.16) h_det = (0, 1.6)
+    combined, result = _combined_with_losses(strategy, [(1., 0.), (-1., 1.)], losses)
+    assert combined.tolist() == pytest.approx([0.2, 1.8])
+    assert result.head_weights == pytest.approx([0.4, 1.6])
+    assert result.stats['conflict'] == 1.0
+    # the next update's losses move the logits exactly as FAMO's (same rule, same state)
+    famo = _strategy(dict(type='famo', lr=0.5, weight_decay=0.1))
+    famo.loss_weights(losses, True)
+    second = torch.tensor([1.0, 0.4], dtype=torch.float64)
+    assert strategy.loss_weights(second, True) == pytest.approx(famo.loss_weights(second, True))
+    assert strategy.rates.logits == pytest.approx(famo.rates.logits)
+    assert strategy.weights == pytest.approx(famo.loss_weights(second, False))
+
+
+def _combined_with_losses(strategy, vectors, losses):
+    gram, stacked = _gram(*vectors)
+    result = strategy.combine(gram, 0, losses)
+    return torch.tensor(result.shared_coeffs, dtype=torch.float64) @ stacked, result
+
+
+@pytest.mark.parametrize('options, message', [
+    (dict(rebalance='norm'), r"rebalance must be one of \('grad_norm', 'loss_rate'\), got 'norm'"),
+    (dict(rebalance='loss_rate', max_norm_ratio=2.0, momentum=0.5),
+     r"max_norm_ratio, momentum belong to rebalance='grad_norm'"),
+])
+def test_turbotrain_rebalance_options_are_checked(options, message):
+    with pytest.raises(ValueError, match=message):
+        build_strategy(dict(type='turbotrain', **options))
 
 
 def test_state_round_trip():
@@ -287,6 +326,13 @@ def test_state_round_trip():
     restored = build_strategy(dict(type='turbotrain'))
     restored.load_state_dict(strategy.state_dict())
     assert restored.state_dict() == strategy.state_dict()
+    loss_rate = _strategy(dict(type='turbotrain', rebalance='loss_rate'))
+    loss_rate.loss_weights(torch.tensor([1.0, 2.0], dtype=torch.float64), True)
+    loss_rate.combine(_gram((2., 0.), (-1., 1.))[0], 0, torch.tensor([1.0, 2.0], dtype=torch.float64))
+    restored = build_strategy(dict(type='turbotrain', rebalance='loss_rate'))
+    restored.load_state_dict(loss_rate.state_dict())
+    assert restored.state_dict() == loss_rate.state_dict()
+    assert restored.state_dict()['prev_log_losses'] == pytest.approx([0.0, math.log(2.0)])
     famo = _strategy(dict(type='famo'))
     famo.loss_weights(torch.tensor([1.0, 2.0], dtype=torch.float64), True)
     restored = build_strategy(dict(type='famo'))

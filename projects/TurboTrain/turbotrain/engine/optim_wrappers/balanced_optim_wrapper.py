@@ -94,6 +94,7 @@ class BalancedOptimWrapper(OptimWrapper):
         self._process_group = None
         self._num_updates = 0
         self._task_grads: Optional[TaskGradientBuffer] = None
+        self._window_losses: List[torch.Tensor] = []  # task losses of a suppressing update's micro-steps
         self._unsynced_forward = False
 
         self.use_amp = use_amp
@@ -207,7 +208,14 @@ class BalancedOptimWrapper(OptimWrapper):
         self.backward(self.scale_loss(weighted))
 
     def _accumulate_task_grads(self, values: Sequence[torch.Tensor]) -> None:
-        """Conflict-suppressing micro-step: add each task's gradient to the flat buffer (no ``.grad`` touched)."""
+        """Conflict-suppressing micro-step: add each task's gradient to the flat buffer (no ``.grad`` touched).
+
+        A strategy that reads the task losses sees them here as on a free micro-step (its loss-based state advances
+        at the window's first micro-step) and gets their window mean in :meth:`BaseBalanceStrategy.combine`."""
+        if self.strategy.needs_loss_values:
+            loss_values = self._global_loss_values(values)
+            self.strategy.loss_weights(loss_values, self._inner_count % self._accumulative_counts == 0)
+            self._window_losses.append(loss_values)
         if self._task_grads is None:
             params = self._ordered_params()
             self._task_grads = TaskGradientBuffer(params[0] + params[1], len(params[0]), len(values))
@@ -221,6 +229,7 @@ class BalancedOptimWrapper(OptimWrapper):
     def _apply_task_grads(self) -> None:
         """All-reduce the per-task gradients once, combine them, add the result into ``.grad``."""
         buffer, self._task_grads = self._task_grads, None
+        window_losses, self._window_losses = self._window_losses, []
         buffer.all_reduce_mean(self._process_group)
         grads = buffer.task_matrix()
         scale = self.loss_scaler.get_scale() if self.loss_scaler is not None else None
@@ -229,11 +238,14 @@ class BalancedOptimWrapper(OptimWrapper):
         if bool(torch.isfinite(grads).all()):
             shared = grads[:, :buffer.numel_shared]
             gram = (shared @ shared.T).to(torch.float64).cpu()
-            result = self.strategy.combine(gram, self._num_updates)
+            loss_values = torch.stack(window_losses).mean(0) if window_losses else None
+            result = self.strategy.combine(gram, self._num_updates, loss_values)
             shared_coeffs = torch.tensor(result.shared_coeffs, dtype=grads.dtype, device=grads.device)
             head_weights = torch.tensor(result.head_weights, dtype=grads.dtype, device=grads.device)
             combined = torch.cat([shared_coeffs @ shared, head_weights @ grads[:, buffer.numel_shared:]])
             self._log_stats(result.stats)
+            if self.strategy.needs_loss_values:  # otherwise logged after every update in update_params
+                self._log_weights(result.head_weights)
         else:
             # leave the strategy state untouched; the non-finite gradient goes on to the step, where a GradScaler
             # skips it (and backs off), exactly as for a free update

@@ -86,8 +86,11 @@ class BaseBalanceStrategy:
         """
         return self.base_weights()
 
-    def combine(self, gram: torch.Tensor, step: int) -> BalanceResult:
-        """Combine task gradients from their Gram matrix ``gram`` (K×K, float64, CPU) at update ``step``."""
+    def combine(self, gram: torch.Tensor, step: int, loss_values: Optional[torch.Tensor] = None) -> BalanceResult:
+        """Combine task gradients from their Gram matrix ``gram`` (K×K, float64, CPU) at update ``step``.
+
+        ``loss_values`` (K,): only when :attr:`needs_loss_values`, the task losses averaged over the update's
+        micro-steps and the ranks (float64, CPU); :meth:`loss_weights` has already seen each micro-step's."""
         raise NotImplementedError
 
     # -------------------------------------------------------------------------------------------------- resume

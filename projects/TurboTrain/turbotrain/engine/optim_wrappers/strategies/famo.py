@@ -5,6 +5,7 @@ from typing import Dict, List, Optional
 import torch
 
 from .base import BaseBalanceStrategy
+from .loss_rate import LossRateWeights
 from .registry import BALANCE_STRATEGIES
 
 
@@ -44,40 +45,23 @@ class FAMOStrategy(BaseBalanceStrategy):
         self.eps = eps
 
     def init_state(self) -> None:
-        base = torch.tensor(self.base_weights(), dtype=torch.float64)
-        self.logits: List[float] = (base / base.sum()).log().tolist()
-        self.prev_log_losses: Optional[List[float]] = None
+        self.rates = LossRateWeights(self.base_weights(), self.task_names, self.lr, self.weight_decay,
+                                     self.min_losses, self.eps)
 
     def uses_task_grads(self, step: int) -> bool:
         return False
 
     def loss_weights(self, loss_values: Optional[torch.Tensor] = None, new_window: bool = True) -> List[float]:
         assert loss_values is not None, 'FAMO needs the task-loss values'
-        floor = torch.tensor([self.min_losses.get(n, 0.0) for n in self.task_names], dtype=torch.float64)
-        losses = (loss_values.to(torch.float64) - floor).clamp(min=self.eps)
-        log_losses = losses.log()
-        logits = torch.tensor(self.logits, dtype=torch.float64)
-        if new_window and torch.isfinite(log_losses).all():
-            if self.prev_log_losses is not None:
-                decrease = torch.tensor(self.prev_log_losses, dtype=torch.float64) - log_losses
-                z = logits.softmax(0)
-                grad = z * decrease - z * (z @ decrease)
-                logits = logits - self.lr * (grad + self.weight_decay * logits)
-                self.logits = logits.tolist()
-            self.prev_log_losses = log_losses.tolist()
-        z = logits.softmax(0)
-        scale = sum(self.base_weights()) / (z / losses).sum()
-        return (scale * z / losses).tolist()
+        return self.rates.weights(loss_values, observe=new_window)
 
     def state_dict(self) -> dict:
         state = super().state_dict()
         if self.task_names is not None:
-            state.update(logits=list(self.logits), prev_log_losses=self.prev_log_losses)
+            state.update(self.rates.state_dict())
         return state
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         if self.task_names is not None:
-            self.logits = [float(v) for v in state['logits']]
-            prev = state.get('prev_log_losses')
-            self.prev_log_losses = None if prev is None else [float(v) for v in prev]
+            self.rates.load_state_dict(state)

@@ -1,4 +1,6 @@
 """``sum``: the plain weighted sum of task losses (the baseline every other strategy is timed against)."""
+from typing import Optional
+
 import torch
 
 from .base import BalanceResult, BaseBalanceStrategy, gradient_stats
@@ -15,6 +17,6 @@ class SumStrategy(BaseBalanceStrategy):
     def uses_task_grads(self, step: int) -> bool:
         return False
 
-    def combine(self, gram: torch.Tensor, step: int) -> BalanceResult:
+    def combine(self, gram: torch.Tensor, step: int, loss_values: Optional[torch.Tensor] = None) -> BalanceResult:
         weights = self.base_weights()
         return BalanceResult(shared_coeffs=weights, head_weights=weights, stats=gradient_stats(gram))

@@ -1,4 +1,6 @@
 """``imtl_g``: the gradient part of Impartial Multi-Task Learning (Liu et al., ICLR 2021)."""
+from typing import Optional
+
 import torch
 
 from .base import BalanceResult, BaseBalanceStrategy, gradient_stats
@@ -44,7 +46,7 @@ class IMTLGStrategy(BaseBalanceStrategy):
         alpha_rest = torch.linalg.solve(d_u.T, g1_u)
         return torch.cat([1 - alpha_rest.sum(0, keepdim=True), alpha_rest])
 
-    def combine(self, gram: torch.Tensor, step: int) -> BalanceResult:
+    def combine(self, gram: torch.Tensor, step: int, loss_values: Optional[torch.Tensor] = None) -> BalanceResult:
         weights = self.base_weights()
         alphas = self.alphas(gram)
         stats = gradient_stats(gram)

@@ -1,6 +1,6 @@
 """``pcgrad``: projecting conflicting gradients at every update (Yu et al., "Gradient Surgery for Multi-Task
 Learning", NeurIPS 2020)."""
-from typing import List
+from typing import List, Optional
 
 import torch
 
@@ -42,7 +42,7 @@ class PCGradStrategy(BaseBalanceStrategy):
             orders.append(others)
         return orders
 
-    def combine(self, gram: torch.Tensor, step: int) -> BalanceResult:
+    def combine(self, gram: torch.Tensor, step: int, loss_values: Optional[torch.Tensor] = None) -> BalanceResult:
         weights = torch.tensor(self.base_weights(), dtype=gram.dtype)
         weighted_gram = gram * weights[:, None] * weights[None, :]
         projection = project_conflicts(weighted_gram, self.visiting_orders(step))

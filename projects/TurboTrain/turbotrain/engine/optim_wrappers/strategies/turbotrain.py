@@ -5,6 +5,7 @@ from typing import Dict, List, Optional
 import torch
 
 from .base import BalanceResult, BaseBalanceStrategy, gradient_stats, project_conflicts
+from .loss_rate import LossRateWeights
 from .registry import BALANCE_STRATEGIES
 
 
@@ -40,6 +41,13 @@ class TurboTrainStrategy(BaseBalanceStrategy):
        it re-weighted less and came closer to ``sum`` on average (held-out vehicle AP −1.1 ± 1.2 points against
        −2.5 ± 2.7 without it), within the noise floor, and worse than without it in two seeds of three (README,
        "From the pretrained trunk, clipped at norm 4"). Not resolved, so off by default.
+       With ``rebalance='loss_rate'`` the weights come instead from the rate at which each task's loss decreases
+       (FAMO's rule, :class:`LossRateWeights`): logits learned from the decrease of each log-loss between updates
+       and weights ``S c z_k / ℓ_k``, updated at every update (free and suppressing) from the task losses of its first
+       micro-step, and on a suppressing update evaluated at the losses averaged over its micro-steps. A task whose
+       loss falls more slowly than the other's gains weight whatever its gradient norm. Measured reason to add it:
+       on the motion-aware trunk FAMO moved the prediction weight to ≈ 1.4 (detection 0.6) and prediction used it
+       without costing held-out detection, where the gradient-norm rule stayed near 1.2 with τ = 2 (README).
     3. **Suppress conflicts**: with ``h_k = λ_k g_k``, each ``h_i`` loses its component along every ``h_j`` it
        conflicts with (``h_i · h_j < 0``), PCGrad-style against the unprojected ``h_j``, in a fixed order; the shared
        gradient is ``Σ_i h_i``. Task-specific parameters get the gradient of ``Σ_k λ_k L_k``.
@@ -48,7 +56,8 @@ class TurboTrainStrategy(BaseBalanceStrategy):
     costs the same as ``sum``, which keeps the average overhead near ``1 + (K − 1) / interval`` backward passes.
 
     Config: ``strategy=dict(type='turbotrain', interval=10, warmup=0, balance_power=1.0, max_norm_ratio=1.0,
-    momentum=0.0, project=True, warmup_weights=None, rebalance_only_on_conflict=False)``.
+    momentum=0.0, project=True, warmup_weights=None, rebalance_only_on_conflict=False, rebalance='grad_norm',
+    rate_lr=0.025, rate_weight_decay=1e-3)``.
 
     Args:
         task_weights (dict, optional): fixed weights ``w``, see :class:`BaseBalanceStrategy`.
@@ -64,13 +73,36 @@ class TurboTrainStrategy(BaseBalanceStrategy):
             None uses ``task_weights``. The re-balancing after the warm-up still targets ``task_weights``.
         rebalance_only_on_conflict (bool): re-balance magnitudes only on suppressing updates whose task gradients
             conflict; the others target the fixed weights (step 2).
+        rebalance (str): where the magnitudes come from: ``'grad_norm'`` (step 2's gradient-norm rule, with
+            ``balance_power``, ``max_norm_ratio``, ``momentum``, ``warmup_weights``, ``rebalance_only_on_conflict``)
+            or ``'loss_rate'`` (the loss-decrease-rate rule; those options must then keep their defaults).
+        rate_lr (float): ``β`` of the loss-rate rule (its logits' step size); ``'loss_rate'`` only.
+        rate_weight_decay (float): ``γ`` of the loss-rate rule (its logits' decay); ``'loss_rate'`` only.
     """
+    REBALANCE_RULES = ('grad_norm', 'loss_rate')
 
     def __init__(self, task_weights=None, interval: int = 10, warmup: int = 0, balance_power: float = 1.0,
                  momentum: float = 0.0, project: bool = True, eps: float = 1e-12,
                  warmup_weights: Optional[Dict[str, float]] = None, max_norm_ratio: float = 1.0,
-                 rebalance_only_on_conflict: bool = False) -> None:
+                 rebalance_only_on_conflict: bool = False, rebalance: str = 'grad_norm', rate_lr: float = 0.025,
+                 rate_weight_decay: float = 1e-3) -> None:
         super().__init__(task_weights)
+        if rebalance not in self.REBALANCE_RULES:
+            raise ValueError(f'turbotrain: rebalance must be one of {self.REBALANCE_RULES}, got {rebalance!r}')
+        if rebalance == 'loss_rate':
+            grad_norm_only = dict(balance_power=balance_power != 1.0, max_norm_ratio=max_norm_ratio != 1.0,
+                                  momentum=momentum != 0.0, warmup_weights=warmup_weights is not None,
+                                  rebalance_only_on_conflict=bool(rebalance_only_on_conflict))
+            given = [name for name, changed in grad_norm_only.items() if changed]
+            if given:
+                raise ValueError(f"turbotrain: {', '.join(given)} belong to rebalance='grad_norm'; with "
+                                 "rebalance='loss_rate' leave them at their defaults (balance_power=1, "
+                                 'max_norm_ratio=1, momentum=0, warmup_weights=None, rebalance_only_on_conflict=False)')
+        self.rebalance = rebalance
+        self.rate_lr = rate_lr
+        self.rate_weight_decay = rate_weight_decay
+        # the loss-rate rule reads the (rank-averaged) task losses at every micro-step
+        self.needs_loss_values = rebalance == 'loss_rate'
         self.warmup_weights = None if warmup_weights is None else dict(warmup_weights)
         assert interval >= 1, 'interval must be >= 1'
         assert warmup >= 0, 'warmup must be >= 0'
@@ -92,11 +124,16 @@ class TurboTrainStrategy(BaseBalanceStrategy):
             self.weights = [float(self.warmup_weights.get(name, 1.0)) for name in self.task_names]
         self.num_suppressing = 0
         self.num_conflicts = 0
+        self.rates = (LossRateWeights(self.base_weights(), self.task_names, self.rate_lr, self.rate_weight_decay)
+                      if self.rebalance == 'loss_rate' else None)
 
     def uses_task_grads(self, step: int) -> bool:
         return step >= self.warmup and (step - self.warmup) % self.interval == 0
 
-    def loss_weights(self, loss_values=None, new_window: bool = True) -> List[float]:
+    def loss_weights(self, loss_values: Optional[torch.Tensor] = None, new_window: bool = True) -> List[float]:
+        if self.rates is not None:
+            assert loss_values is not None, "turbotrain with rebalance='loss_rate' needs the task-loss values"
+            self.weights = self.rates.weights(loss_values, observe=new_window)
         return list(self.weights)
 
     def rebalanced_weights(self, gram: torch.Tensor, conflict: bool = True) -> torch.Tensor:
@@ -117,10 +154,14 @@ class TurboTrainStrategy(BaseBalanceStrategy):
             target[valid] = raw * base[valid].sum() / raw.sum()
         return torch.where(valid, self.momentum * carried + (1 - self.momentum) * target, carried)
 
-    def combine(self, gram: torch.Tensor, step: int) -> BalanceResult:
+    def combine(self, gram: torch.Tensor, step: int, loss_values: Optional[torch.Tensor] = None) -> BalanceResult:
         stats = gradient_stats(gram, eps=self.eps**2)
         conflict = stats['cos_min'] < 0
-        weights = self.rebalanced_weights(gram, conflict=conflict)
+        if self.rates is None:
+            weights = self.rebalanced_weights(gram, conflict=conflict)
+        else:
+            assert loss_values is not None, "turbotrain with rebalance='loss_rate' needs the task-loss values"
+            weights = torch.tensor(self.rates.weights(loss_values, observe=False), dtype=gram.dtype)
         num_tasks = gram.shape[0]
         if self.project:
             weighted_gram = gram * weights[:, None] * weights[None, :]
@@ -142,6 +183,8 @@ class TurboTrainStrategy(BaseBalanceStrategy):
         if self.task_names is not None:
             state.update(weights=list(self.weights), num_suppressing=self.num_suppressing,
                          num_conflicts=self.num_conflicts)
+            if self.rates is not None:
+                state.update(self.rates.state_dict())
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -150,3 +193,5 @@ class TurboTrainStrategy(BaseBalanceStrategy):
             self.weights = [float(w) for w in state['weights']]
             self.num_suppressing = int(state['num_suppressing'])
             self.num_conflicts = int(state['num_conflicts'])
+            if self.rates is not None:
+                self.rates.load_state_dict(state)
