@@ -1,5 +1,5 @@
-"""benchmark_balancing.py's config loading: ``--data-root`` reaches every dataloader; an unconverted data root is a
-one-line error naming the missing info file (not a traceback from inside the Runner)."""
+"""benchmark_balancing.py: every method name builds its strategy; ``--data-root`` reaches every dataloader; an
+unconverted data root is a one-line error naming the missing info file (not a traceback from inside the Runner)."""
 import importlib.util
 import os.path as osp
 
@@ -28,3 +28,13 @@ def test_missing_training_infos_name_the_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert osp.join(str(tmp_path), 'v2xpnp_infos_train.pkl') in err
     assert 'create_data.py' in err and '--data-root' in err
+
+
+def test_every_default_method_builds_its_strategy():
+    """Each method name maps to a strategy config the registry builds; the loss-rate TurboTrain keeps the interval."""
+    from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import build_strategy
+    built = {m: build_strategy(benchmark_balancing.strategy_cfg(m, 7)) for m in benchmark_balancing.DEFAULT_METHODS}
+    loss_rate = built['turbotrain_loss_rate']
+    assert loss_rate.rebalance == 'loss_rate' and loss_rate.interval == 7 and loss_rate.needs_loss_values
+    assert built['turbotrain'].rebalance == 'grad_norm' and built['turbotrain'].interval == 7
+    assert type(built['famo']).__name__ == 'FAMOStrategy'

@@ -29,13 +29,16 @@ import torch.nn.functional as F
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # repo root
 
-DEFAULT_METHODS = ('sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain')
+DEFAULT_METHODS = ('sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain', 'turbotrain_loss_rate')
 
 
 def strategy_cfg(method: str, interval: int) -> dict:
-    """The ``strategy`` config of ``method`` (TurboTrain with the requested interval)."""
+    """The ``strategy`` config of ``method``: a registered strategy's name, or ``turbotrain_loss_rate`` (TurboTrain
+    re-balanced by the loss-decrease rates); TurboTrain with the requested interval."""
     if method == 'turbotrain':
         return dict(type='turbotrain', interval=interval)
+    if method == 'turbotrain_loss_rate':
+        return dict(type='turbotrain', interval=interval, rebalance='loss_rate')
     return dict(type=method)
 
 
