@@ -230,8 +230,10 @@ def test_from_pretrain_balancing_rows_are_the_scratch_rows_plus_the_same_pretrai
         assert init_cfg == dict(type='PretrainedTrunk', checkpoint=osp.join('wr', 'pretrain', 'trunk_pretrained.pth'))
         assert 'init_cfg' not in scratch.model
         assert cfg.model == scratch.model, name
-        if scratch.optim_wrapper.get('strategy', {}).get('type') == 'turbotrain':  # recipe rows pin τ = 1 (default)
+        if scratch.optim_wrapper.get('strategy', {}).get('type') == 'turbotrain':
+            # recipe rows pin the strategy's defaults they were measured with: τ = 1, the gradient-norm rule
             scratch.optim_wrapper.strategy.setdefault('max_norm_ratio', 1)
+            scratch.optim_wrapper.strategy.setdefault('rebalance', 'grad_norm')
         assert cfg.optim_wrapper == scratch.optim_wrapper, name
         assert cfg.train_cfg == scratch.train_cfg and cfg.param_scheduler == scratch.param_scheduler, name
 
@@ -303,18 +305,27 @@ def test_motion_rows_are_their_counterparts_with_the_motion_aware_fusion_and_its
 
 
 def test_recipe_rows_keep_the_settings_they_were_measured_with_and_the_motion_row_is_the_shipped_recipe():
-    """demo_turbotrain.py ships τ = 2, norm 4 and the motion-aware fusion since 2026-12-02; the rows measured before
-    keep τ = 1 / norm 10 / attention unless they set their own, and the motion recipe row trains the shipped config
-    (only its trunk checkpoint differs)."""
+    """demo_turbotrain.py ships the loss-rate re-balancing, norm 4 and the motion-aware fusion since 2026-12-02; the
+    rows measured before keep the gradient-norm rule / τ = 1 / norm 10 / attention unless they set their own, and the
+    motion loss-rate row trains the shipped recipe (only its trunk checkpoint differs)."""
     from mmengine.config import Config
+
+    from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import build_strategy
     rows = run_experiments.experiments('wr')
     for name in ('turbotrain_full', 'turbotrain_full_warmup1ep'):
         cfg = _merged_config(rows[name])
         assert cfg.optim_wrapper.clip_grad.max_norm == 10 and cfg.optim_wrapper.strategy.max_norm_ratio == 1, name
+        assert cfg.optim_wrapper.strategy.rebalance == 'grad_norm', name
     ratio2 = _merged_config(rows['turbotrain_full_ratio2'])
     assert ratio2.optim_wrapper.clip_grad.max_norm == 10 and ratio2.optim_wrapper.strategy.max_norm_ratio == 2
+    motion_ratio2 = _merged_config(rows['turbotrain_full_motion_ratio2_clip4']).optim_wrapper
+    assert motion_ratio2.strategy.rebalance == 'grad_norm' and motion_ratio2.strategy.max_norm_ratio == 2
+    assert motion_ratio2.clip_grad.max_norm == 4
     shipped = Config.fromfile(osp.join(REPO_ROOT, 'projects/TurboTrain/configs/demo_turbotrain.py'))
-    recipe = _merged_config(rows['turbotrain_full_motion_ratio2_clip4'])
+    recipe = _merged_config(rows['turbotrain_full_motion_lossrate_clip4'])
+    # the row spells out the default max_norm_ratio=1 (the shipped recipe leaves it out): same strategy built
+    assert vars(build_strategy(recipe.optim_wrapper.pop('strategy'))) == vars(
+        build_strategy(shipped.optim_wrapper.pop('strategy')))
     assert recipe.optim_wrapper == shipped.optim_wrapper
     assert recipe.model.init_cfg.checkpoint == osp.join('wr', 'pretrain_motion', 'trunk_pretrained.pth')
     recipe.model.init_cfg.checkpoint = shipped.model.init_cfg.checkpoint

@@ -77,6 +77,8 @@ CLIP10 = ['optim_wrapper.clip_grad.max_norm=10']  # the schedule's (and, until 2
 # 1.4–2.1 after the warm-up, the ×10 runs' pred/det 3.7–7.7).
 RATIO2 = ['optim_wrapper.strategy.max_norm_ratio=2']
 RATIO1 = ['optim_wrapper.strategy.max_norm_ratio=1']  # the strategy's default (the recipe's until 2026-12-02)
+# the strategy's default re-balancing rule (gradient norms); the recipe's until 2026-12-02, then LOSS_RATE
+GRAD_NORM = ['optim_wrapper.strategy.rebalance=grad_norm']
 # TurboTrain that never re-weights (no norm ratio is dominating) or projects: `sum` in exact arithmetic, through the
 # per-task gradient path (a control: its distance from `sum` at the same seed is the noise floor of a paired comparison)
 AS_SUM = ['optim_wrapper.strategy.max_norm_ratio=inf', 'optim_wrapper.strategy.project=False']
@@ -200,10 +202,11 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
     for exp in rows:
         if MOTION[0] not in exp.options:
             exp.options = ATTENTION + exp.options
-        if exp.config.endswith('/demo_turbotrain.py'):  # the recipe's clip and τ before 2026-12-02, unless set
+        if exp.config.endswith('/demo_turbotrain.py'):  # the recipe's clip, τ and rule before 2026-12-02, unless set
             keys = {option.split('=')[0] for option in exp.options}
             exp.options = [option for option, key in ((CLIP10[0], 'optim_wrapper.clip_grad.max_norm'),
-                                                      (RATIO1[0], 'optim_wrapper.strategy.max_norm_ratio'))
+                                                      (RATIO1[0], 'optim_wrapper.strategy.max_norm_ratio'),
+                                                      (GRAD_NORM[0], 'optim_wrapper.strategy.rebalance'))
                            if key not in keys] + exp.options
     return {exp.name: exp for exp in rows}
 
