@@ -320,6 +320,12 @@ def test_turbotrain_rebalance_options_are_checked(options, message):
         build_strategy(dict(type='turbotrain', **options))
 
 
+@pytest.mark.parametrize('cfg', [dict(type='famo'), dict(type='turbotrain', rebalance='loss_rate')])
+def test_loss_rate_weighting_rejects_a_zero_task_weight(cfg):
+    with pytest.raises(ValueError, match=r"needs positive task_weights.*\{'det': 1.0, 'pred': 0.0\}"):
+        _strategy(dict(cfg, task_weights=dict(pred=0.0)))
+
+
 def test_state_round_trip():
     strategy = _strategy(dict(type='turbotrain'))
     strategy.combine(_gram((2., 0.), (-1., 1.))[0], 0)

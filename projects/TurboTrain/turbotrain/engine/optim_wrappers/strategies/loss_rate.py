@@ -33,7 +33,10 @@ class LossRateWeights:
     def __init__(self, base_weights: Sequence[float], task_names: Sequence[str], lr: float, weight_decay: float,
                  min_losses: Optional[Dict[str, float]] = None, eps: float = 1e-8) -> None:
         base = torch.tensor(list(base_weights), dtype=torch.float64)
-        assert (base > 0).all(), f'loss-rate weights need positive fixed weights, got {list(base_weights)}'
+        if not bool((base > 0).all()):
+            weights = dict(zip(task_names, base.tolist()))
+            raise ValueError(f'loss-rate weighting (famo, turbotrain with rebalance=loss_rate) needs positive '
+                             f'task_weights: the initial shares are log(w / sum w); got {weights}')
         self.total = float(base.sum())
         self.floor = torch.tensor([float((min_losses or {}).get(name, 0.0)) for name in task_names],
                                   dtype=torch.float64)
@@ -60,10 +63,6 @@ class LossRateWeights:
         z = logits.softmax(0)
         scale = self.total / (z / losses).sum()
         return (scale * z / losses).tolist()
-
-    def task_shares(self) -> List[float]:
-        """``z = softmax(ξ)``: each task's share of the loss-rate budget (logged)."""
-        return torch.tensor(self.logits, dtype=torch.float64).softmax(0).tolist()
 
     def state_dict(self) -> dict:
         return dict(logits=list(self.logits), prev_log_losses=self.prev_log_losses)
