@@ -48,9 +48,9 @@ class TurboTrainStrategy(BaseBalanceStrategy):
        loss falls more slowly than the other's gains weight whatever its gradient norm. Measured reason to add it:
        on the motion-aware trunk FAMO moved the prediction weight to ≈ 1.4 (detection 0.6) and prediction used it
        without costing held-out detection, where the gradient-norm rule stayed near 1.2 with τ = 2. Measured with
-       it (2 seeds, same trunk per pair): level with FAMO (held-out vehicle AP −0.4 ± 0.8 points, ADE equal, EPA
-       +0.014 ± 0.007) and 4.7 AP points ahead of τ = 2 on the seed where both ran; the recipe configs ship it
-       (README, "Re-balancing by the loss-decrease rates").
+       it (3 seeds, same trunk per pair): level with FAMO (held-out vehicle AP −0.3 ± 0.6 points, ADE +0.003 ±
+       0.015 m, EPA +0.003 ± 0.019) and 4.7 AP points ahead of τ = 2 on the seed where both ran; the recipe configs
+       ship it (README, "Re-balancing by the loss-decrease rates").
     3. **Suppress conflicts**: with ``h_k = λ_k g_k``, each ``h_i`` loses its component along every ``h_j`` it
        conflicts with (``h_i · h_j < 0``), PCGrad-style against the unprojected ``h_j``, in a fixed order; the shared
        gradient is ``Σ_i h_i``. Task-specific parameters get the gradient of ``Σ_k λ_k L_k``.
