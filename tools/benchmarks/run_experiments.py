@@ -83,7 +83,8 @@ GRAD_NORM = ['optim_wrapper.strategy.rebalance=grad_norm']
 # per-task gradient path (a control: its distance from `sum` at the same seed is the noise floor of a paired comparison)
 AS_SUM = ['optim_wrapper.strategy.max_norm_ratio=inf', 'optim_wrapper.strategy.project=False']
 # TurboTrain with magnitudes from the tasks' loss-decrease rates (FAMO's rule) instead of their gradient norms; the
-# conflict projection every `interval` updates after the warm-up is unchanged (max_norm_ratio belongs to grad_norm)
+# conflict projection every `interval` updates after the warm-up is unchanged. max_norm_ratio=1 (the default, which
+# loss_rate requires) cancelled the recipe config's tau = 2 when these runs were made; kept as they recorded it.
 LOSS_RATE = ['optim_wrapper.strategy.rebalance=loss_rate', 'optim_wrapper.strategy.max_norm_ratio=1']
 # The motion-aware temporal fusion (history frames stacked by age, then a spatial convolution; the configs' default
 # since 2026-12-02) and the per-cell attention it replaced, which cannot see an object's displacement between frames

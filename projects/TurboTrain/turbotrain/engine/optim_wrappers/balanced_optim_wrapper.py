@@ -197,9 +197,13 @@ class BalancedOptimWrapper(OptimWrapper):
             if self.strategy.task_names is not None and not self.strategy.needs_loss_values:
                 self._log_weights(self.strategy.loss_weights())
 
+    def _starts_update(self) -> bool:
+        """Whether the current micro-step is the first of an optimizer update (its accumulation window)."""
+        return self._inner_count % self._accumulative_counts == 0
+
     def _backward_weighted(self, values: Sequence[torch.Tensor]) -> None:
         """Free micro-step: one backward of ``Σ_k w_k L_k``."""
-        new_window = self._inner_count % self._accumulative_counts == 0
+        new_window = self._starts_update()
         loss_values = self._global_loss_values(values) if self.strategy.needs_loss_values else None
         weights = self.strategy.loss_weights(loss_values, new_window)
         if loss_values is not None and new_window:
@@ -214,7 +218,7 @@ class BalancedOptimWrapper(OptimWrapper):
         at the window's first micro-step) and gets their window mean in :meth:`BaseBalanceStrategy.combine`."""
         if self.strategy.needs_loss_values:
             loss_values = self._global_loss_values(values)
-            self.strategy.loss_weights(loss_values, self._inner_count % self._accumulative_counts == 0)
+            self.strategy.loss_weights(loss_values, self._starts_update())
             self._window_losses.append(loss_values)
         if self._task_grads is None:
             params = self._ordered_params()

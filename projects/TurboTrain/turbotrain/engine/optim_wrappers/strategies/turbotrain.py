@@ -83,6 +83,9 @@ class TurboTrainStrategy(BaseBalanceStrategy):
         rate_weight_decay (float): ``γ`` of the loss-rate rule (its logits' decay); ``'loss_rate'`` only.
     """
     REBALANCE_RULES = ('grad_norm', 'loss_rate')
+    #: the gradient-norm rule's own options at their defaults: ``rebalance='loss_rate'`` requires these values
+    GRAD_NORM_DEFAULTS = dict(balance_power=1.0, max_norm_ratio=1.0, momentum=0.0, warmup_weights=None,
+                              rebalance_only_on_conflict=False)
 
     def __init__(self, task_weights=None, interval: int = 10, warmup: int = 0, balance_power: float = 1.0,
                  momentum: float = 0.0, project: bool = True, eps: float = 1e-12,
@@ -93,14 +96,13 @@ class TurboTrainStrategy(BaseBalanceStrategy):
         if rebalance not in self.REBALANCE_RULES:
             raise ValueError(f'turbotrain: rebalance must be one of {self.REBALANCE_RULES}, got {rebalance!r}')
         if rebalance == 'loss_rate':
-            grad_norm_only = dict(balance_power=balance_power != 1.0, max_norm_ratio=max_norm_ratio != 1.0,
-                                  momentum=momentum != 0.0, warmup_weights=warmup_weights is not None,
-                                  rebalance_only_on_conflict=bool(rebalance_only_on_conflict))
-            given = [name for name, changed in grad_norm_only.items() if changed]
-            if given:
-                raise ValueError(f"turbotrain: {', '.join(given)} belong to rebalance='grad_norm'; with "
-                                 "rebalance='loss_rate' leave them at their defaults (balance_power=1, "
-                                 'max_norm_ratio=1, momentum=0, warmup_weights=None, rebalance_only_on_conflict=False)')
+            given = dict(balance_power=balance_power, max_norm_ratio=max_norm_ratio, momentum=momentum,
+                         warmup_weights=warmup_weights, rebalance_only_on_conflict=rebalance_only_on_conflict)
+            changed = [name for name, value in given.items() if value != self.GRAD_NORM_DEFAULTS[name]]
+            if changed:
+                defaults = ', '.join(f'{name}={value}' for name, value in self.GRAD_NORM_DEFAULTS.items())
+                raise ValueError(f"turbotrain: {', '.join(changed)} belong to rebalance='grad_norm'; with "
+                                 f"rebalance='loss_rate' leave them at their defaults ({defaults})")
         self.rebalance = rebalance
         self.rate_lr = rate_lr
         self.rate_weight_decay = rate_weight_decay
