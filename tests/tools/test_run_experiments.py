@@ -323,6 +323,9 @@ def test_recipe_rows_keep_the_settings_they_were_measured_with_and_the_motion_ro
     assert motion_ratio2.clip_grad.max_norm == 4
     shipped = Config.fromfile(osp.join(REPO_ROOT, 'projects/TurboTrain/configs/demo_turbotrain.py'))
     recipe = _merged_config(rows['turbotrain_full_motion_lossrate_clip4'])
+    every3 = _merged_config(rows['turbotrain_full_motion_lossrate_i3_clip4'])
+    assert every3.optim_wrapper.strategy.pop('interval') == 3 and 'interval' not in recipe.optim_wrapper.strategy
+    assert every3.to_dict() == recipe.to_dict()  # nothing else differs
     # the row spells out the default max_norm_ratio=1 (the shipped recipe leaves it out): same strategy built
     assert vars(build_strategy(recipe.optim_wrapper.pop('strategy'))) == vars(
         build_strategy(shipped.optim_wrapper.pop('strategy')))

@@ -199,6 +199,11 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
                    from_motion_trunk + AS_SUM + CLIP4, needs=['pretrain_motion']),
         Experiment('turbotrain_full_motion_lossrate_clip4', f'{CONFIGS}/demo_turbotrain.py',
                    from_motion_trunk + LOSS_RATE + CLIP4, needs=['pretrain_motion']),
+        # the same with a conflict-suppressing update every 3 instead of 10 (about 230 projected-if-conflicting
+        # updates in 3 epochs instead of 70): does projecting more often add to the loss-rate weights?
+        Experiment('turbotrain_full_motion_lossrate_i3_clip4', f'{CONFIGS}/demo_turbotrain.py',
+                   from_motion_trunk + LOSS_RATE + CLIP4 + ['optim_wrapper.strategy.interval=3'],
+                   needs=['pretrain_motion']),
     ]
     for exp in rows:
         if MOTION[0] not in exp.options:
@@ -243,7 +248,8 @@ SUITES = {
     'motion': ['cooperative_clip4', 'cooperative_motion_clip4', 'pretrain_motion', 'from_pretrain_clip4',
                'turbotrain_full_ratio2_clip4', 'from_pretrain_motion_clip4', 'turbotrain_full_motion_ratio2_clip4',
                'turbotrain_full_motion_as_sum_clip4', 'pcgrad_from_pretrain_motion_clip4',
-               'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4'],
+               'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
+               'turbotrain_full_motion_lossrate_i3_clip4'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -304,6 +310,9 @@ ROW_LABELS = {
                                            're-weighting or projection (= `sum`), clipped at norm 4',
     'turbotrain_full_motion_lossrate_clip4': 'TurboTrain: motion-aware pretrained trunk + balancing, magnitudes '
                                              'from the loss-decrease rates, clipped at norm 4',
+    'turbotrain_full_motion_lossrate_i3_clip4': 'TurboTrain: motion-aware pretrained trunk + balancing, magnitudes '
+                                                'from the loss-decrease rates, conflict step every 3 updates, '
+                                                'clipped at norm 4',
 }
 
 
