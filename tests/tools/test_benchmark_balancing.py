@@ -38,3 +38,33 @@ def test_every_default_method_builds_its_strategy():
     assert loss_rate.rebalance == 'loss_rate' and loss_rate.interval == 7 and loss_rate.needs_loss_values
     assert built['turbotrain'].rebalance == 'grad_norm' and built['turbotrain'].interval == 7
     assert type(built['famo']).__name__ == 'FAMOStrategy'
+
+
+def test_a_turbotrain_method_carries_its_own_interval():
+    """``NAME@N`` overrides --interval for that TurboTrain method only; rounds default to the intervals' lcm."""
+    assert benchmark_balancing.strategy_cfg('turbotrain_loss_rate@3', 10) == dict(
+        type='turbotrain', interval=3, rebalance='loss_rate')
+    assert benchmark_balancing.strategy_cfg('turbotrain@4', 10) == dict(type='turbotrain', interval=4)
+    assert benchmark_balancing.strategy_cfg('turbotrain_loss_rate', 10)['interval'] == 10
+    methods = ['sum', 'famo', 'turbotrain_loss_rate@3', 'turbotrain_loss_rate@10']
+    assert benchmark_balancing.default_round(methods, 7) == 30
+    assert benchmark_balancing.default_round(['sum', 'turbotrain@4', 'turbotrain'], 6) == 12
+    assert benchmark_balancing.default_round(['sum', 'famo'], 7) == 7  # no TurboTrain: --interval
+
+
+@pytest.mark.parametrize('method, message', [('famo@3', 'only turbotrain, turbotrain_loss_rate take'),
+                                             ('turbotrain@0', 'positive integer'),
+                                             ('turbotrain@x', 'positive integer')])
+def test_a_bad_interval_suffix_is_an_error_naming_the_method(method, message):
+    with pytest.raises(ValueError, match=message) as error:
+        benchmark_balancing.strategy_cfg(method, 10)
+    assert repr(method) in str(error.value)
+
+
+def test_timing_report_ratios_against_sum_by_hand(capsys):
+    times = {'sum': [0.1, 0.3], 'turbotrain_loss_rate@10': [0.2, 0.3]}
+    rows = benchmark_balancing.report_timing(times)
+    assert rows[0] == ('sum', pytest.approx(200.0), pytest.approx(200.0), pytest.approx(1.0))
+    assert rows[1] == ('turbotrain_loss_rate@10', pytest.approx(250.0), pytest.approx(250.0), pytest.approx(1.25))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].startswith('turbotrain_loss_rate@10 ') and lines[2].split()[1:] == ['250.00', '250.00', '1.250']

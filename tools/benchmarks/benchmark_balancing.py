@@ -4,7 +4,8 @@
 Timing: one model, one fixed set of pre-loaded batches (data loading is not timed), one ``BalancedOptimWrapper`` per
 strategy. The strategies run round-robin, ``--round`` iterations each per round, so slow drifts of the machine hit
 them alike; ``--round`` defaults to the TurboTrain ``interval`` so every round holds exactly one conflict-suppressing
-update. Reported: mean and median ms per iteration over all rounds after the warm-up, and mean / mean(sum).
+update (with several intervals, ``NAME@N``, their least common multiple: a whole number of each). Reported: mean
+and median ms per iteration over all rounds after the warm-up, and mean / mean(sum).
 
     # toy trunk + two heads (no config needed)
     python tools/benchmarks/benchmark_balancing.py --threads 2
@@ -13,15 +14,18 @@ update. Reported: mean and median ms per iteration over all rounds after the war
         [--data-root data/v2xpnp_synth10/]   # default: the config's own data_root
     # accuracy after the same budget (trains one run per strategy, then validates)
     python tools/benchmarks/benchmark_balancing.py CONFIG --accuracy --max-iters 2000
+    # two TurboTrain intervals side by side (rounds of lcm(3, 10) = 30 iterations)
+    python tools/benchmarks/benchmark_balancing.py CONFIG --methods sum turbotrain_loss_rate@3 turbotrain_loss_rate@10
 """
 import argparse
 import copy
+import math
 import os.path as osp
 import statistics
 import sys
 import time
 from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -32,14 +36,39 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # 
 DEFAULT_METHODS = ('sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain', 'turbotrain_loss_rate')
 
 
+TURBOTRAIN_METHODS = ('turbotrain', 'turbotrain_loss_rate')
+
+
+def split_interval(method: str, interval: int) -> Tuple[str, int]:
+    """``'NAME@N'`` → (NAME, N): a TurboTrain method with its own interval, so that two intervals run side by side
+    in one benchmark; a plain name gets ``interval`` (``--interval``)."""
+    name, at, own = method.partition('@')
+    if not at:
+        return name, interval
+    if name not in TURBOTRAIN_METHODS:
+        raise ValueError(f'method {method!r}: only {", ".join(TURBOTRAIN_METHODS)} take an interval (@N)')
+    if not own.isdigit() or int(own) < 1:
+        raise ValueError(f'method {method!r}: the interval after @ must be a positive integer')
+    return name, int(own)
+
+
 def strategy_cfg(method: str, interval: int) -> dict:
     """The ``strategy`` config of ``method``: a registered strategy's name, or ``turbotrain_loss_rate`` (TurboTrain
-    re-balanced by the loss-decrease rates); TurboTrain with the requested interval."""
-    if method == 'turbotrain':
+    re-balanced by the loss-decrease rates); TurboTrain with the requested interval, or its own (``NAME@N``)."""
+    name, interval = split_interval(method, interval)
+    if name == 'turbotrain':
         return dict(type='turbotrain', interval=interval)
-    if method == 'turbotrain_loss_rate':
+    if name == 'turbotrain_loss_rate':
         return dict(type='turbotrain', interval=interval, rebalance='loss_rate')
-    return dict(type=method)
+    return dict(type=name)
+
+
+def default_round(methods: Sequence[str], interval: int) -> int:
+    """Iterations per method per round: the least common multiple of the TurboTrain intervals in ``methods`` (each
+    round then holds a whole number of conflict-suppressing updates of each), ``interval`` when there is none."""
+    intervals = [split_interval(m, interval)[1] for m in methods if split_interval(m, interval)[0]
+                 in TURBOTRAIN_METHODS]
+    return math.lcm(*intervals) if intervals else interval
 
 
 # ------------------------------------------------------------------------------------------------------ toy model
@@ -155,12 +184,13 @@ def time_side_by_side(model: nn.Module, batches: List, wrappers: Dict[str, objec
 def report_timing(times: Dict[str, List[float]]) -> List[Tuple[str, float, float, float]]:
     reference = statistics.mean(times['sum']) if 'sum' in times else None
     rows = []
-    print(f'{"method":<12}{"mean ms/it":>12}{"median ms/it":>14}{"× sum":>8}')
+    width = max([12] + [len(method) + 2 for method in times])
+    print(f'{"method":<{width}}{"mean ms/it":>12}{"median ms/it":>14}{"× sum":>8}')
     for method, values in times.items():
         mean = statistics.mean(values)
         ratio = mean / reference if reference else float('nan')
         rows.append((method, mean * 1e3, statistics.median(values) * 1e3, ratio))
-        print(f'{method:<12}{mean * 1e3:>12.2f}{statistics.median(values) * 1e3:>14.2f}{ratio:>8.3f}')
+        print(f'{method:<{width}}{mean * 1e3:>12.2f}{statistics.median(values) * 1e3:>14.2f}{ratio:>8.3f}')
     return rows
 
 
@@ -189,20 +219,24 @@ def accuracy_after_budget(config: str, methods, interval: int, max_iters: int, m
         runner.train()
         results[method] = runner.val_loop.run() if runner.val_loop is not None else {}
     keys = sorted({k for metrics in results.values() for k in metrics})
-    print(f'{"method":<12}' + ''.join(f'{k[-14:]:>16}' for k in keys))
+    width = max([12] + [len(method) + 2 for method in results])
+    print(f'{"method":<{width}}' + ''.join(f'{k[-14:]:>16}' for k in keys))
     for method, metrics in results.items():
-        print(f'{method:<12}' + ''.join(f'{float(metrics.get(k, float("nan"))):>16.4f}' for k in keys))
+        print(f'{method:<{width}}' + ''.join(f'{float(metrics.get(k, float("nan"))):>16.4f}' for k in keys))
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Time (and compare) gradient-balancing strategies')
     parser.add_argument('config', nargs='?', help='fine-tuning config; without it a toy model is used')
-    parser.add_argument('--methods', nargs='+', default=list(DEFAULT_METHODS))
+    parser.add_argument('--methods', nargs='+', default=list(DEFAULT_METHODS),
+                        help='strategies to compare; a TurboTrain method may carry its own interval, e.g. '
+                             'turbotrain_loss_rate@3 turbotrain_loss_rate@10')
     parser.add_argument('--interval', type=int, default=10, help='TurboTrain interval')
     parser.add_argument('--rounds', type=int, default=5, help='timed rounds')
     parser.add_argument('--warmup-rounds', type=int, default=1)
     parser.add_argument('--round', dest='per_round', type=int, default=None,
-                        help='iterations per method per round (default: --interval)')
+                        help='iterations per method per round (default: --interval, or the least common multiple '
+                             'of the TurboTrain intervals when methods carry their own, NAME@N)')
     parser.add_argument('--num-batches', type=int, default=4, help='pre-loaded batches (config mode)')
     parser.add_argument('--toy-batch', type=int, default=4)
     parser.add_argument('--toy-channels', type=int, default=32)
@@ -224,7 +258,10 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     import projects.TurboTrain.turbotrain  # noqa: F401  (registers the wrapper and strategies)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    per_round = args.per_round or args.interval
+    try:
+        per_round = args.per_round or default_round(args.methods, args.interval)
+    except ValueError as error:
+        sys.exit(f'error: --methods: {error}')
     if 'sum' not in args.methods:
         args.methods = ['sum'] + list(args.methods)
     if args.config:
