@@ -34,8 +34,6 @@ import torch.nn.functional as F
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # repo root
 
 DEFAULT_METHODS = ('sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain', 'turbotrain_loss_rate')
-
-
 TURBOTRAIN_METHODS = ('turbotrain', 'turbotrain_loss_rate')
 
 
@@ -66,8 +64,8 @@ def strategy_cfg(method: str, interval: int) -> dict:
 def default_round(methods: Sequence[str], interval: int) -> int:
     """Iterations per method per round: the least common multiple of the TurboTrain intervals in ``methods`` (each
     round then holds a whole number of conflict-suppressing updates of each), ``interval`` when there is none."""
-    intervals = [split_interval(m, interval)[1] for m in methods if split_interval(m, interval)[0]
-                 in TURBOTRAIN_METHODS]
+    parsed = [split_interval(method, interval) for method in methods]
+    intervals = [own for name, own in parsed if name in TURBOTRAIN_METHODS]
     return math.lcm(*intervals) if intervals else interval
 
 
