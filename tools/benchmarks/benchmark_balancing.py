@@ -34,7 +34,9 @@ import torch.nn.functional as F
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # repo root
 
 DEFAULT_METHODS = ('sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain', 'turbotrain_loss_rate')
-TURBOTRAIN_METHODS = ('turbotrain', 'turbotrain_loss_rate')
+# the benchmark's TurboTrain variants: their strategy configs, less the interval
+TURBOTRAIN_METHODS = {'turbotrain': dict(type='turbotrain'),
+                      'turbotrain_loss_rate': dict(type='turbotrain', rebalance='loss_rate')}
 
 
 def split_interval(method: str, interval: int) -> Tuple[str, int]:
@@ -54,10 +56,8 @@ def strategy_cfg(method: str, interval: int) -> dict:
     """The ``strategy`` config of ``method``: a registered strategy's name, or ``turbotrain_loss_rate`` (TurboTrain
     re-balanced by the loss-decrease rates); TurboTrain with the requested interval, or its own (``NAME@N``)."""
     name, interval = split_interval(method, interval)
-    if name == 'turbotrain':
-        return dict(type='turbotrain', interval=interval)
-    if name == 'turbotrain_loss_rate':
-        return dict(type='turbotrain', interval=interval, rebalance='loss_rate')
+    if name in TURBOTRAIN_METHODS:
+        return dict(TURBOTRAIN_METHODS[name], interval=interval)
     return dict(type=name)
 
 
