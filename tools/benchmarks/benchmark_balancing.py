@@ -179,16 +179,21 @@ def time_side_by_side(model: nn.Module, batches: List, wrappers: Dict[str, objec
     return times
 
 
+def method_column_width(methods) -> int:
+    """Width of the printed tables' method column: 12, or wider for long names (``turbotrain_loss_rate@10``)."""
+    return max([12] + [len(method) + 2 for method in methods])
+
+
 def report_timing(times: Dict[str, List[float]]) -> List[Tuple[str, float, float, float]]:
     reference = statistics.mean(times['sum']) if 'sum' in times else None
     rows = []
-    width = max([12] + [len(method) + 2 for method in times])
+    width = method_column_width(times)
     print(f'{"method":<{width}}{"mean ms/it":>12}{"median ms/it":>14}{"× sum":>8}')
     for method, values in times.items():
-        mean = statistics.mean(values)
+        mean, median = statistics.mean(values), statistics.median(values)
         ratio = mean / reference if reference else float('nan')
-        rows.append((method, mean * 1e3, statistics.median(values) * 1e3, ratio))
-        print(f'{method:<{width}}{mean * 1e3:>12.2f}{statistics.median(values) * 1e3:>14.2f}{ratio:>8.3f}')
+        rows.append((method, mean * 1e3, median * 1e3, ratio))
+        print(f'{method:<{width}}{mean * 1e3:>12.2f}{median * 1e3:>14.2f}{ratio:>8.3f}')
     return rows
 
 
@@ -217,7 +222,7 @@ def accuracy_after_budget(config: str, methods, interval: int, max_iters: int, m
         runner.train()
         results[method] = runner.val_loop.run() if runner.val_loop is not None else {}
     keys = sorted({k for metrics in results.values() for k in metrics})
-    width = max([12] + [len(method) + 2 for method in results])
+    width = method_column_width(results)
     print(f'{"method":<{width}}' + ''.join(f'{k[-14:]:>16}' for k in keys))
     for method, metrics in results.items():
         print(f'{method:<{width}}' + ''.join(f'{float(metrics.get(k, float("nan"))):>16.4f}' for k in keys))
@@ -256,10 +261,11 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     import projects.TurboTrain.turbotrain  # noqa: F401  (registers the wrapper and strategies)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try:
-        per_round = args.per_round or default_round(args.methods, args.interval)
+    try:  # parses every NAME@N, so a bad suffix is reported here also when --round is given
+        lcm_round = default_round(args.methods, args.interval)
     except ValueError as error:
         sys.exit(f'error: --methods: {error}')
+    per_round = args.per_round or lcm_round
     if 'sum' not in args.methods:
         args.methods = ['sum'] + list(args.methods)
     if args.config:
