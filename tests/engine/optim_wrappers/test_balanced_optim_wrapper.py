@@ -10,7 +10,7 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 
 from projects.TurboTrain.turbotrain.engine.optim_wrappers import BalancedOptimWrapper
-from .reference import run_reference
+from .reference import run_reference, task_gradients
 from .toy_multitask import ToyMultiTaskModel, flat_params, make_batches, make_model
 
 STRATEGIES = dict(
@@ -136,6 +136,33 @@ def test_logs_conflict_statistics():
         assert f'train/balance/{key}' in scalars, key
     assert len(scalars['train/balance/cos'].data[0]) == 2  # suppressing updates 0 and 2 only
     assert len(scalars['train/balance/weight_det'].data[0]) == 3  # weights every update
+
+
+def test_logs_task_gradient_norms_and_shared_coefficients():
+    """``grad_norm_{task}`` and ``shared_coeff_{task}`` against the trunk gradients by ``torch.autograd.grad``; with
+    PCGrad (weights 1) the coefficient is ``1 + max(0, -cos) * |g_j| / |g_k|``, 1 where the tasks agree."""
+    hub = MessageHub.get_instance('balance_task_logs')
+    model = make_model()
+    wrapper = _wrapper(model, dict(type='pcgrad'))
+    expected_norms, expected_coeffs = [], []
+    batches = make_batches(4, 6)
+    agreeing = dict(batches[0], pred_target=torch.cat([-batches[0]['det_target'], batches[0]['inputs'][:, 1:2]], 1))
+    for batch in batches + [agreeing]:  # the toy batches conflict; the negated target agrees (head weights negated)
+        grads, shared, _ = task_gradients(copy.deepcopy(model), batch)
+        det, pred = grads[0, shared], grads[1, shared]
+        norms = torch.stack([det.norm(), pred.norm()])
+        conflict = max(0.0, -float(det @ pred / (norms[0] * norms[1])))
+        expected_norms.append(norms.tolist())
+        expected_coeffs.append([1 + conflict * float(norms[1] / norms[0]), 1 + conflict * float(norms[0] / norms[1])])
+        model.train_step(batch, wrapper)
+    def logged(key):
+        return torch.stack([torch.as_tensor(hub.log_scalars[f'train/balance/{key}_{name}'].data[0],
+                                            dtype=torch.float64) for name in ('det', 'pred')], dim=1)
+
+    coeffs = torch.tensor(expected_coeffs, dtype=torch.float64)
+    assert torch.allclose(logged('grad_norm'), torch.tensor(expected_norms, dtype=torch.float64), rtol=1e-9)
+    assert torch.allclose(logged('shared_coeff'), coeffs, rtol=1e-9)
+    assert (coeffs[:4] > 1.4).all() and (coeffs[4] == 1).all()
 
 
 def test_amp_bfloat16_autocast_on_cpu():

@@ -63,6 +63,15 @@ class BalancedOptimWrapper(OptimWrapper):
     the step and backs the scale off, exactly as on a free update. Without a scaler (fp32, bf16) a non-finite
     gradient is applied as a plain ``OptimWrapper`` would, but never enters the strategy's state.
 
+    Logs (``train/balance/…``, MessageHub scalars): on every update ``weight_{task}`` (the task-loss weights); on
+    each conflict-suppressing update also the strategy's statistics (``cos``, ``cos_min``, ``norm_ratio``, and
+    ``conflict``/``conflict_frac`` for ``turbotrain``), ``grad_norm_{task}`` (the norm of task k's unweighted gradient
+    on the shared parameters, ``‖g_k‖``) and ``shared_coeff_{task}`` (``c_k`` of the combined shared gradient
+    ``Σ_k c_k g_k``). ``shared_coeff_k / weight_k`` is what the combination (a projection) did to task k on top of
+    its weight: 1 where nothing was projected; with two tasks and PCGrad-style projection (``pcgrad``,
+    ``turbotrain``) it is ``1 + max(0, −cos) · ‖λ_j g_j‖ / ‖λ_k g_k‖`` (λ the weights), so the projection is a
+    re-weighting that favours the task whose weighted gradient is the smaller.
+
     Steps are counted in optimizer updates (``interval`` of ``turbotrain`` too), saved in :meth:`state_dict`
     together with the strategy's state, and restored by :meth:`load_state_dict` (Runner ``--resume``).
 
@@ -248,6 +257,8 @@ class BalancedOptimWrapper(OptimWrapper):
             head_weights = torch.tensor(result.head_weights, dtype=grads.dtype, device=grads.device)
             combined = torch.cat([shared_coeffs @ shared, head_weights @ grads[:, buffer.numel_shared:]])
             self._log_stats(result.stats)
+            self._log_per_task('grad_norm', gram.diagonal().clamp(min=0).sqrt().tolist())
+            self._log_per_task('shared_coeff', result.shared_coeffs)
             if self.strategy.needs_loss_values:  # otherwise logged after every update in update_params
                 self._log_weights(result.head_weights)
         else:
@@ -335,9 +346,13 @@ class BalancedOptimWrapper(OptimWrapper):
             message_hub.update_scalar(f'train/balance/{key}', float(value))
 
     def _log_weights(self, weights: Sequence[float]) -> None:
+        self._log_per_task('weight', weights)
+
+    def _log_per_task(self, key: str, values: Sequence[float]) -> None:
+        """Log ``train/balance/{key}_{task}`` for each task, in task order."""
         message_hub = MessageHub.get_current_instance()
-        for name, weight in zip(self.strategy.task_names, weights):
-            message_hub.update_scalar(f'train/balance/weight_{name}', float(weight))
+        for name, value in zip(self.strategy.task_names, values):
+            message_hub.update_scalar(f'train/balance/{key}_{name}', float(value))
 
     # -------------------------------------------------------------------------------------------------- resume
     def state_dict(self) -> dict:
