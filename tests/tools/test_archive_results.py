@@ -64,6 +64,29 @@ def test_record_holds_metrics_and_losses_and_reads_back_as_the_work_dirs(tmp_pat
             assert from_record == from_work and from_record['train_loss_det'] == 1.5
 
 
+def test_balance_logs_are_averaged_over_the_windows_that_have_them(tmp_path):
+    root = _work_root(tmp_path)
+    log_dir = root / 'famo' / '20261202_120000' / 'vis_data'
+    log_dir.mkdir(parents=True)
+    windows = [{'loss': 3.0, 'balance/weight_det': 0.5, 'balance/weight_pred': 1.5, 'step': 20},
+               {'loss': 2.0, 'balance/weight_det': 0.3, 'balance/weight_pred': 1.7, 'balance/cos': -0.2, 'step': 40},
+               {'mAP@0.5': 0.25, 'step': 3},  # a validation line
+               {'loss': 1.0, 'balance/weight_det': 0.4, 'balance/weight_pred': 1.6, 'balance/cos': 0.4, 'step': 60}]
+    (log_dir / 'scalars.json').write_text(''.join(json.dumps(window) + '\n' for window in windows))
+    (root / 'famo' / 'test' / '20261202_130000' / 'vis_data').mkdir(parents=True)  # a test run's log is not read
+    (root / 'famo' / 'test' / '20261202_130000' / 'vis_data' / 'scalars.json').write_text('{"balance/cos": 9}\n')
+    dest = tmp_path / 'results' / 'exp'
+    archive_results.archive(str(root), str(dest))
+    logs = json.loads((dest / 'famo' / 'balance_logs.json').read_text())
+    assert logs['windows'] == 4 and logs['counts'] == dict(cos=2, weight_det=3, weight_pred=3)
+    assert logs['means'] == pytest.approx(dict(cos=0.1, weight_det=0.4, weight_pred=1.6), rel=1e-12)
+    assert not (tmp_path / 'results' / 'exp_seed1' / 'famo' / 'balance_logs.json').exists()  # no log there
+
+    (log_dir / 'scalars.json').write_text('{"balance/cos": 0.1}\n{"balance/cos"\n')
+    with pytest.raises(ValueError, match=r'scalars.json: line 2 is not valid JSON'):
+        archive_results.balance_log_means(str(root / 'famo'))
+
+
 def test_paths_inside_the_repository_are_recorded_relative_to_it(tmp_path):
     """A checkpoint and a trunk option under the repository lose its root; a path outside it keeps its own; the
     figures are untouched."""

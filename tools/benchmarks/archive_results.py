@@ -6,6 +6,8 @@ Work dirs hold checkpoints and do not survive a change of machine; the README's 
     DEST[_seed<N>]/<experiment>/result*.json     metrics per tested split, as run_experiments.py wrote them
     DEST[_seed<N>]/<experiment>/trained.json     the training run (config, options, seed, seconds)
     DEST[_seed<N>]/<experiment>/train_losses.json  last-epoch mean loss_det / loss_pred (from train.log)
+    DEST[_seed<N>]/<experiment>/balance_logs.json  mean of each ``balance/*`` scalar over the training log's
+                                                   windows that have it (weights, cosines, task-gradient norms ...)
 
 no checkpoints, no logs (a few KB per run). Paths inside the repository (checkpoints, the pretrained trunk in the
 options) are written relative to its root, so the record names no machine's folders; paths outside it are kept.
@@ -34,6 +36,7 @@ run_experiments = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run_experiments)
 
 TRAIN_LOSSES_FILE = run_experiments.TRAIN_LOSSES_FILE
+BALANCE_LOGS_FILE = 'balance_logs.json'
 
 
 def portable_text(text: str, repo_root: str = run_experiments.REPO_ROOT) -> str:
@@ -61,6 +64,37 @@ def read_text(path: str) -> Optional[str]:
         return f.read()
 
 
+def balance_log_means(run_dir: str) -> dict:
+    """Means of the ``balance/*`` scalars of the run's newest training log (``<timestamp>/vis_data/scalars.json``).
+
+    Each line of that file is one logging window (mmengine's mean over its iterations); a scalar logged only on
+    conflict-suppressing updates appears in the windows that had one. Returns ``{'windows': lines, 'means': {key:
+    mean over the windows that have it}, 'counts': {key: such windows}}`` without the ``balance/`` prefix, or ``{}``
+    when the run logged no ``balance/*`` scalar (no balancing wrapper) or has no training log.
+    """
+    logs = sorted(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json')))
+    if not logs:
+        return {}
+    sums: Dict[str, float] = {}
+    counts: Dict[str, int] = {}
+    with open(logs[-1]) as f:
+        lines = [line for line in f if line.strip()]
+    for number, line in enumerate(lines, 1):
+        try:
+            window = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f'{logs[-1]}: line {number} is not valid JSON ({error}); not archived') from error
+        for key, value in window.items():
+            if key.startswith('balance/'):
+                name = key[len('balance/'):]
+                sums[name] = sums.get(name, 0.0) + float(value)
+                counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return {}
+    return dict(windows=len(lines), means={name: sums[name] / counts[name] for name in sorted(sums)},
+                counts={name: counts[name] for name in sorted(counts)})
+
+
 def run_record(run_dir: str) -> Dict[str, str]:
     """``{file name: text}`` of one run's record, empty if the run has no metrics file."""
     record = {}
@@ -77,6 +111,9 @@ def run_record(run_dir: str) -> Dict[str, str]:
     losses = run_experiments.last_epoch_train_losses(run_dir)
     if losses:
         record[TRAIN_LOSSES_FILE] = json.dumps(losses, indent=1) + '\n'
+    balance = balance_log_means(run_dir)
+    if balance:
+        record[BALANCE_LOGS_FILE] = json.dumps(balance, indent=1) + '\n'
     return record
 
 
