@@ -55,7 +55,10 @@ class TurboTrainStrategy(BaseBalanceStrategy):
        +0.004 ± 0.011 (README, "Conflict steps every 3 updates instead of 10"); the recipe keeps 10.
     3. **Suppress conflicts**: with ``h_k = λ_k g_k``, each ``h_i`` loses its component along every ``h_j`` it
        conflicts with (``h_i · h_j < 0``), PCGrad-style against the unprojected ``h_j``, in a fixed order; the shared
-       gradient is ``Σ_i h_i``. Task-specific parameters get the gradient of ``Σ_k λ_k L_k``.
+       gradient is ``Σ_i h_i``. Task-specific parameters get the gradient of ``Σ_k λ_k L_k``. With two tasks this is
+       a re-weighting: the shared gradient is ``Σ_k c_k g_k`` with ``c_k = λ_k (1 + |cos| · ‖h_j‖ / ‖h_k‖)`` on a
+       conflict, so the task with the smaller weighted gradient gains most (measured on the demo model with the
+       loss-rate weights: detection, about +11 % on the suppressing updates; README, "Conflict steps every 3 updates").
 
     Free updates are one backward of ``Σ_k λ_k L_k`` with the weights carried from the last suppressing update; this
     costs the same as ``sum``, which keeps the average overhead near ``1 + (K − 1) / interval`` backward passes.
