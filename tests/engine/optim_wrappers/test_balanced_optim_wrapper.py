@@ -155,6 +155,7 @@ def test_logs_task_gradient_norms_and_shared_coefficients():
         expected_norms.append(norms.tolist())
         expected_coeffs.append([1 + conflict * float(norms[1] / norms[0]), 1 + conflict * float(norms[0] / norms[1])])
         model.train_step(batch, wrapper)
+
     def logged(key):
         return torch.stack([torch.as_tensor(hub.log_scalars[f'train/balance/{key}_{name}'].data[0],
                                             dtype=torch.float64) for name in ('det', 'pred')], dim=1)
