@@ -48,8 +48,8 @@ class TurboTrainStrategy(BaseBalanceStrategy):
        loss falls more slowly than the other's gains weight whatever its gradient norm. Measured reason to add it:
        on the motion-aware trunk FAMO moved the prediction weight to ≈ 1.4 (detection 0.6) and prediction used it
        without costing held-out detection, where the gradient-norm rule stayed near 1.2 with τ = 2. Measured with
-       it (3 seeds, same trunk per pair): level with FAMO (held-out vehicle AP −0.3 ± 0.6 points, ADE +0.003 ±
-       0.015 m, EPA +0.003 ± 0.019) and 4.7 AP points ahead of τ = 2 on the seed where both ran; the recipe configs
+       it (5 seeds, same trunk per pair): level with FAMO (held-out vehicle AP −0.1 ± 0.7 points, ADE +0.002 ±
+       0.011 m, EPA −0.003 ± 0.016) and 4.7 AP points ahead of τ = 2 on the seed where both ran; the recipe configs
        ship it (README, "Re-balancing by the loss-decrease rates"). With ``interval=3`` the projection shows: against
        FAMO over 4 seeds +1.4 ± 0.8 held-out vehicle AP (all 4 seeds) but +0.019 ± 0.014 m ADE (all 4), EPA
        +0.004 ± 0.011 (README, "Conflict steps every 3 updates instead of 10"); the recipe keeps 10.
