@@ -87,6 +87,32 @@ def test_balance_logs_are_averaged_over_the_windows_that_have_them(tmp_path):
         archive_results.balance_log_means(str(root / 'famo'))
 
 
+def test_balance_logs_of_a_resumed_run_drop_the_iterations_trained_again(tmp_path):
+    """A run interrupted after iteration 80 and resumed from its checkpoint at iteration 50: the first log's windows
+    60 and 80 were trained again, so the means take 20 and 40 from it and the rest from the resumed log; a later
+    restart from scratch in the same dir replaces both."""
+    run_dir = tmp_path / 'famo'
+
+    def write_log(stamp, windows):
+        log_dir = run_dir / stamp / 'vis_data'
+        log_dir.mkdir(parents=True)
+        (log_dir / 'scalars.json').write_text(''.join(json.dumps(window) + '\n' for window in windows))
+
+    write_log('20261203_100000', [{'loss': 1.0, 'balance/weight_det': float(step // 20), 'step': step}
+                                  for step in (20, 40, 60, 80)])
+    write_log('20261203_110000', [{'loss': 1.0, 'balance/weight_det': 10.0, 'step': 60},
+                                  {'loss': 1.0, 'balance/weight_det': 20.0, 'step': 80},
+                                  {'mAP@0.5': 0.25, 'step': 1}])
+    logs = archive_results.balance_log_means(str(run_dir))
+    assert logs['counts'] == dict(weight_det=4) and logs['windows'] == 5
+    assert logs['means']['weight_det'] == pytest.approx((1 + 2 + 10 + 20) / 4, rel=1e-12)
+
+    write_log('20261203_120000', [{'loss': 1.0, 'balance/weight_det': 100.0, 'step': 20},
+                                  {'loss': 1.0, 'balance/weight_det': 200.0, 'step': 40}])
+    logs = archive_results.balance_log_means(str(run_dir))
+    assert logs == dict(windows=2, means=dict(weight_det=150.0), counts=dict(weight_det=2))
+
+
 def test_paths_inside_the_repository_are_recorded_relative_to_it(tmp_path):
     """A checkpoint and a trunk option under the repository lose its root; a path outside it keeps its own; the
     figures are untouched."""

@@ -64,34 +64,56 @@ def read_text(path: str) -> Optional[str]:
         return f.read()
 
 
-def balance_log_means(run_dir: str) -> dict:
-    """Means of the ``balance/*`` scalars of the run's newest training log (``<timestamp>/vis_data/scalars.json``).
-
-    Each line of that file is one logging window (mmengine's mean over its iterations); a scalar logged only on
-    conflict-suppressing updates appears in the windows that had one. Returns ``{'windows': lines, 'means': {key:
-    mean over the windows that have it}, 'counts': {key: such windows}}`` without the ``balance/`` prefix, or ``{}``
-    when the run logged no ``balance/*`` scalar (no balancing wrapper) or has no training log.
-    """
-    logs = sorted(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json')))
-    if not logs:
-        return {}
-    sums: Dict[str, float] = {}
-    counts: Dict[str, int] = {}
-    with open(logs[-1]) as f:
+def _log_windows(path: str) -> List[dict]:
+    """The windows (one JSON object per line) of an mmengine ``scalars.json``; a broken line is a ValueError."""
+    with open(path) as f:
         lines = [line for line in f if line.strip()]
+    windows = []
     for number, line in enumerate(lines, 1):
         try:
-            window = json.loads(line)
+            windows.append(json.loads(line))
         except json.JSONDecodeError as error:
-            raise ValueError(f'{logs[-1]}: line {number} is not valid JSON ({error}); not archived') from error
-        for key, value in window.items():
-            if key.startswith('balance/'):
-                name = key[len('balance/'):]
-                sums[name] = sums.get(name, 0.0) + float(value)
-                counts[name] = counts.get(name, 0) + 1
+            raise ValueError(f'{path}: line {number} is not valid JSON ({error}); not archived') from error
+    return windows
+
+
+def _balance_scalars(window: dict) -> Dict[str, float]:
+    return {key[len('balance/'):]: float(value) for key, value in window.items() if key.startswith('balance/')}
+
+
+def balance_log_means(run_dir: str) -> dict:
+    """Means of the ``balance/*`` scalars over the run's training logs (``<timestamp>/vis_data/scalars.json``).
+
+    Each line of such a file is one logging window (mmengine's mean over its iterations, ``step`` = the window's
+    last iteration); a scalar logged only on conflict-suppressing updates appears in the windows that had one. The
+    newest log counts whole. A run resumed (``--resume``) or restarted into the same work dir leaves older logs: an
+    older log's balance windows count only below the first balance window step of every newer log (iterations
+    after the checkpoint it resumed from were trained again; a restart from scratch starts at the first window, so
+    nothing older counts). Returns ``{'windows': windows counted (all lines of the newest log + the counted older
+    ones), 'means': {key: mean over the windows that have it}, 'counts': {key: such windows}}`` without the
+    ``balance/`` prefix, or ``{}`` when no log has a ``balance/*`` scalar (no balancing wrapper) or there is no log.
+    """
+    logs = sorted(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json')))  # timestamp names: oldest first
+    counted: List[dict] = []
+    first_step = float('inf')  # the first balance window step of the logs read so far (newer ones)
+    for age, path in enumerate(reversed(logs)):
+        windows = _log_windows(path)
+        balance_steps = [window.get('step', 0) for window in windows if _balance_scalars(window)]
+        if age == 0:
+            counted.extend(windows)
+        else:
+            counted.extend(window for window in windows
+                           if _balance_scalars(window) and window.get('step', 0) < first_step)
+        first_step = min([first_step] + balance_steps)
+    sums: Dict[str, float] = {}
+    counts: Dict[str, int] = {}
+    for window in counted:
+        for name, value in _balance_scalars(window).items():
+            sums[name] = sums.get(name, 0.0) + value
+            counts[name] = counts.get(name, 0) + 1
     if not counts:
         return {}
-    return dict(windows=len(lines), means={name: sums[name] / counts[name] for name in sorted(sums)},
+    return dict(windows=len(counted), means={name: sums[name] / counts[name] for name in sorted(sums)},
                 counts={name: counts[name] for name in sorted(counts)})
 
 
