@@ -51,8 +51,8 @@ class TurboTrainStrategy(BaseBalanceStrategy):
        it (5 seeds, same trunk per pair): level with FAMO (held-out vehicle AP −0.1 ± 0.7 points, ADE +0.002 ±
        0.011 m, EPA −0.003 ± 0.016) and 4.7 AP points ahead of τ = 2 on the seed where both ran; the recipe configs
        ship it (README, "Re-balancing by the loss-decrease rates"). With ``interval=3`` the projection shows: against
-       FAMO over 4 seeds +1.4 ± 0.8 held-out vehicle AP (all 4 seeds) but +0.019 ± 0.014 m ADE (all 4), EPA
-       +0.004 ± 0.011 (README, "Conflict steps every 3 updates instead of 10"); the recipe keeps 10.
+       FAMO over 5 seeds +1.1 ± 0.9 held-out vehicle AP (4 of 5 seeds) but +0.017 ± 0.014 m ADE (all 5), EPA
+       +0.003 ± 0.009 (README, "Conflict steps every 3 updates instead of 10"); the recipe keeps 10.
     3. **Suppress conflicts**: with ``h_k = λ_k g_k``, each ``h_i`` loses its component along every ``h_j`` it
        conflicts with (``h_i · h_j < 0``), PCGrad-style against the unprojected ``h_j``, in a fixed order; the shared
        gradient is ``Σ_i h_i``. Task-specific parameters get the gradient of ``Σ_k λ_k L_k``. With two tasks this is
