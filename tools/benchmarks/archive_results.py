@@ -64,19 +64,6 @@ def read_text(path: str) -> Optional[str]:
         return f.read()
 
 
-def _log_windows(path: str) -> List[dict]:
-    """The windows (one JSON object per line) of an mmengine ``scalars.json``; a broken line is a ValueError."""
-    with open(path) as f:
-        lines = [line for line in f if line.strip()]
-    windows = []
-    for number, line in enumerate(lines, 1):
-        try:
-            windows.append(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise ValueError(f'{path}: line {number} is not valid JSON ({error}); not archived') from error
-    return windows
-
-
 def _balance_scalars(window: dict) -> Dict[str, float]:
     return {key[len('balance/'):]: float(value) for key, value in window.items() if key.startswith('balance/')}
 
@@ -93,22 +80,21 @@ def balance_log_means(run_dir: str) -> dict:
     ones), 'means': {key: mean over the windows that have it}, 'counts': {key: such windows}}`` without the
     ``balance/`` prefix, or ``{}`` when no log has a ``balance/*`` scalar (no balancing wrapper) or there is no log.
     """
-    logs = sorted(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json')))  # timestamp names: oldest first
-    counted: List[dict] = []
+    counted: List[Dict[str, float]] = []  # the balance scalars of each counted window ({} where it has none)
     first_step = float('inf')  # the first balance window step of the logs read so far (newer ones)
-    for age, path in enumerate(reversed(logs)):
-        windows = _log_windows(path)
-        balance_steps = [window.get('step', 0) for window in windows if _balance_scalars(window)]
+    for age, path in enumerate(reversed(run_experiments.scalar_logs(run_dir))):
+        windows = [(window.get('step', 0), _balance_scalars(window))
+                   for window in run_experiments.read_scalar_windows(path)]
+        balance_steps = [step for step, scalars in windows if scalars]
         if age == 0:
-            counted.extend(windows)
+            counted.extend(scalars for _, scalars in windows)
         else:
-            counted.extend(window for window in windows
-                           if _balance_scalars(window) and window.get('step', 0) < first_step)
+            counted.extend(scalars for step, scalars in windows if scalars and step < first_step)
         first_step = min([first_step] + balance_steps)
     sums: Dict[str, float] = {}
     counts: Dict[str, int] = {}
-    for window in counted:
-        for name, value in _balance_scalars(window).items():
+    for scalars in counted:
+        for name, value in scalars.items():
             sums[name] = sums.get(name, 0.0) + value
             counts[name] = counts.get(name, 0) + 1
     if not counts:

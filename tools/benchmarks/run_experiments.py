@@ -564,16 +564,35 @@ def paired_table(runs: Dict[str, List[dict]], baselines: Union[str, Sequence[str
     return '\n'.join(lines)
 
 
+def scalar_logs(run_dir: str) -> List[str]:
+    """The run's mmengine scalar logs, ``<run_dir>/<timestamp>/vis_data/scalars.json``, oldest first (one per
+    start of training in that work dir; a test run's log, under ``<run_dir>/test/``, is not one of them)."""
+    return sorted(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json')))
+
+
+def read_scalar_windows(path: str) -> List[dict]:
+    """The windows of a ``scalars.json`` (one JSON object per non-blank line: mmengine's means over one logging
+    window, ``step`` = its last iteration, or the epoch for a validation line); a broken line is a ValueError
+    naming the file and line."""
+    with open(path) as f:
+        lines = [line for line in f if line.strip()]
+    windows = []
+    for number, line in enumerate(lines, 1):
+        try:
+            windows.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise ValueError(f'{path}: line {number} is not valid JSON ({error})') from error
+    return windows
+
+
 def pretrain_summary(work_root: str) -> Optional[str]:
     """The reconstruction figures MAEPretrainHook logged last (Chamfer, occupancy precision/recall)."""
-    logs = sorted(glob.glob(osp.join(work_root, 'pretrain', '*', 'vis_data', 'scalars.json')))
+    logs = scalar_logs(osp.join(work_root, 'pretrain'))
     if not logs:
         return None
     last = {}
-    with open(logs[-1]) as f:
-        for line in f:
-            record = json.loads(line)
-            last.update({k: v for k, v in record.items() if k.startswith('recon')})
+    for record in read_scalar_windows(logs[-1]):
+        last.update({k: v for k, v in record.items() if k.startswith('recon')})
     return ', '.join(f'{k} = {v:.4f}' for k, v in sorted(last.items()) if isinstance(v, float))
 
 
