@@ -19,8 +19,8 @@ Every figure in the README's results section comes from this script. Each experi
 Work dirs go to ``--work-root/<experiment>`` for seed 0 and ``<work-root>_seed<N>/<experiment>`` for seed N; an
 experiment whose metrics file exists is not run again unless ``--rerun`` is given. With several seeds each cell is
 the mean ± sample standard deviation over the seeds. Results are also written as JSON and Markdown to
-``--work-root``. ``archive_results.py`` copies the runs' metrics to ``results/`` (in the repository), from which
-``--report-only --work-root results/experiments`` prints the tables without the work dirs.
+``--work-root``. ``archive_results.py`` copies the runs' metrics to ``projects/TurboTrain/docs/experiments/records/`` (in the repository), from which
+``--report-only --work-root projects/TurboTrain/docs/experiments/records/experiments`` prints the tables without the work dirs.
 """
 import argparse
 import glob
