@@ -1,0 +1,7 @@
+# Study row `turbotrain_power05`: TurboTrain balancing, balance power 0.5.
+# Written out as the row ran, settings equal to a base default included, so that a change of a base default
+# leaves the row as recorded.
+_base_ = ['../../demo_finetune_balanced.py']
+
+model = dict(trunk=dict(fusion_neck=dict(temporal_fusion=dict(type='TemporalAttentionFusion'))))
+optim_wrapper = dict(strategy=dict(type='turbotrain', warmup=100, balance_power=0.5))

@@ -1,0 +1,6 @@
+# Study row `cooperative`: full cooperation (sum of losses, from scratch).
+# Written out as the row ran, settings equal to a base default included, so that a change of a base default
+# leaves the row as recorded.
+_base_ = ['../../demo_finetune.py']
+
+model = dict(trunk=dict(fusion_neck=dict(temporal_fusion=dict(type='TemporalAttentionFusion'))))
