@@ -41,7 +41,10 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Union
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/ (last: shadows nothing), for _cli
+import _cli  # noqa: E402  (puts the repo root on sys.path)
+
+REPO_ROOT = _cli.REPO_ROOT
 STUDIES = 'projects/TurboTrain/configs/studies'
 # the trunk a pretraining run exports (MAEPretrainHook's export_filename in the pretraining configs)
 TRUNK_FILE = 'trunk_pretrained.pth'
