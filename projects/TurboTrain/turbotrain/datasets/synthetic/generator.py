@@ -62,7 +62,7 @@ _INFRA_LIDAR = LidarSpec(num_beams=32,
                          max_range=120.0,
                          azimuth_offset_deg=0.17)
 PRESETS: Dict[str, GeneratorPreset] = {
-    # Unit tests: ~1 s for 1 scenario × 8 frames.
+    # Unit tests: the smallest (1 scenario × 8 frames, coarse sweeps).
     'tiny':
     GeneratorPreset('tiny',
                     1,
@@ -70,7 +70,7 @@ PRESETS: Dict[str, GeneratorPreset] = {
                     replace(_VEHICLE_LIDAR, num_beams=16, num_columns=512),
                     replace(_INFRA_LIDAR, num_beams=16, num_columns=512),
                     traffic_density=0.8),
-    # Quick start: well under a minute on 2 CPU cores.
+    # Quick start: small enough to generate and train on a few CPU cores.
     'demo':
     GeneratorPreset('demo', 7, 40, _VEHICLE_LIDAR, _INFRA_LIDAR, traffic_density=1.0),
     # Larger runs: more scenarios, longer, denser sweeps and traffic.
