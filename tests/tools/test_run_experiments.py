@@ -36,6 +36,14 @@ def _fake_run_logged(commands, metrics=None):
     return run
 
 
+def _data_root(tmp_path) -> str:
+    """A data root that passes the runner's check for converted data (an empty training info file)."""
+    data = tmp_path / 'data'
+    data.mkdir(exist_ok=True)
+    (data / 'v2xpnp_infos_train.pkl').write_bytes(b'')
+    return str(data)
+
+
 def test_table_row_shows_vehicle_and_mean_ap_in_percent():
     row = dict(name='cooperative', train_seconds=12.5, train_loss_det=1.25, train_loss_pred=0.5,
                metrics={'AP@0.5/vehicle': 0.4, 'AP@0.7/vehicle': 0.125, 'mAP@0.5': 0.2, 'mAP@0.7': None,
@@ -427,8 +435,9 @@ def test_a_row_from_a_trunk_trains_its_config_with_the_trunk_of_its_work_root(tm
     pretraining wrote in the same (seed's) work root; the pretraining runs first and is not tested."""
     commands = []
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
+    data = _data_root(tmp_path)
     root = run_experiments.seed_work_root(str(tmp_path / 'exp'), 2)
-    assert run_experiments.main(['motion', '--data-root', 'data/x/', '--work-root', str(tmp_path / 'exp'),
+    assert run_experiments.main(['motion', '--data-root', data, '--work-root', str(tmp_path / 'exp'),
                                  '--seeds', '2', '--only', 'from_pretrain_motion_clip4']) == 0
     trunk = osp.join(root, 'pretrain_motion', 'trunk_pretrained.pth')
     assert [(cmd[1], cmd[2]) for cmd in commands] == [
@@ -442,18 +451,19 @@ def test_a_row_from_a_trunk_trains_its_config_with_the_trunk_of_its_work_root(tm
     assert f'model.init_cfg.checkpoint={trunk}' in test_options
     # nothing else: data roots, budget and seed
     assert sorted(set(train_options) - {f'model.init_cfg.checkpoint={trunk}', 'randomness.seed=2'}) == sorted(
-        run_experiments.data_options('data/x/') + run_experiments.budget_options(3))
+        run_experiments.data_options(data) + run_experiments.budget_options(3))
 
 
 def test_a_test_only_row_tests_its_own_config_on_the_checkpoint_of_the_row_it_names(tmp_path, monkeypatch):
     commands = []
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
-    run_experiments.main(['cooperation', '--data-root', 'data/x/', '--work-root', str(tmp_path),
+    run_experiments.main(['cooperation', '--data-root', _data_root(tmp_path), '--work-root', str(tmp_path / 'exp'),
                           '--only', 'cv_baseline'])
+    # the row it names runs first (trained and tested), then this row's config is tested on that checkpoint
     assert [(cmd[1], osp.basename(cmd[2])) for cmd in commands] == [
-        ('tools/train.py', 'cooperative.py'), ('tools/test.py', 'cv_baseline.py')]
-    assert commands[1][3] == '/ckpt/epoch_3.pth'  # cooperative's checkpoint
-    assert commands[1][commands[1].index('--work-dir') + 1] == osp.join(str(tmp_path), 'cv_baseline', 'test')
+        ('tools/train.py', 'cooperative.py'), ('tools/test.py', 'cooperative.py'), ('tools/test.py', 'cv_baseline.py')]
+    assert commands[2][3] == '/ckpt/epoch_3.pth'  # cooperative's checkpoint
+    assert commands[2][commands[2].index('--work-dir') + 1] == osp.join(str(tmp_path / 'exp'), 'cv_baseline', 'test')
 
 
 def test_report_only_on_the_archived_records_prints_their_figures(tmp_path, capsys):
