@@ -304,8 +304,10 @@ def test_motion_rows_are_their_counterparts_with_the_motion_aware_fusion_and_its
     for name, counterpart in pairs.items():
         cfg, ref = _merged_config(rows[name]), _merged_config(rows[counterpart])
         assert cfg.model.trunk.fusion_neck.temporal_fusion.type == 'TemporalConvFusion', name
-        assert ref.model.trunk.fusion_neck.temporal_fusion.type == 'TemporalAttentionFusion', name
-        ref.model.trunk.fusion_neck.temporal_fusion.type = 'TemporalConvFusion'
+        # the attention as it ran: its own arguments, none of the convolution's
+        assert ref.model.trunk.fusion_neck.temporal_fusion == dict(type='TemporalAttentionFusion', channels=32,
+                                                                   max_history=3), name
+        ref.model.trunk.fusion_neck.temporal_fusion = cfg.model.trunk.fusion_neck.temporal_fusion
         if 'init_cfg' in ref.model:
             assert rows[name].needs == ['pretrain_motion'] and rows[counterpart].needs == ['pretrain'], name
             assert cfg.model.init_cfg.checkpoint == osp.join('wr', 'pretrain_motion', 'trunk_pretrained.pth')

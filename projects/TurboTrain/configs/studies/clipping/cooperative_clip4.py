@@ -5,5 +5,10 @@
 # leaves the row as recorded.
 _base_ = ['../../demo_finetune.py']
 
-model = dict(trunk=dict(fusion_neck=dict(temporal_fusion=dict(type='TemporalAttentionFusion'))))
+# temporal fusion: the per-cell attention over history frames the row ran with, replacing the base's module
+# and its arguments
+model = dict(
+    trunk=dict(
+        fusion_neck=dict(
+            temporal_fusion=dict(_delete_=True, type='TemporalAttentionFusion', channels=32, max_history=3))))
 optim_wrapper = dict(clip_grad=dict(max_norm=4))

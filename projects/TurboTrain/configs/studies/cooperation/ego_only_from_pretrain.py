@@ -5,8 +5,12 @@
 # model.init_cfg.checkpoint=<work root>/pretrain/trunk_pretrained.pth).
 _base_ = ['../../demo_finetune_from_pretrain.py']
 
+# temporal fusion: the per-cell attention over history frames the row ran with, replacing the base's module
+# and its arguments
 model = dict(
-    trunk=dict(fusion_neck=dict(temporal_fusion=dict(type='TemporalAttentionFusion'))),
+    trunk=dict(
+        fusion_neck=dict(
+            temporal_fusion=dict(_delete_=True, type='TemporalAttentionFusion', channels=32, max_history=3))),
     init_cfg=dict(type='PretrainedTrunk', checkpoint='work_dirs/experiments/pretrain/trunk_pretrained.pth'),
     train_cfg=dict(ego_only=True),
     test_cfg=dict(ego_only=True))

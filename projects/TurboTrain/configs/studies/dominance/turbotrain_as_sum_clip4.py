@@ -7,7 +7,12 @@
 # leaves the row as recorded.
 _base_ = ['../../demo_finetune_balanced.py']
 
-model = dict(trunk=dict(fusion_neck=dict(temporal_fusion=dict(type='TemporalAttentionFusion'))))
+# temporal fusion: the per-cell attention over history frames the row ran with, replacing the base's module
+# and its arguments
+model = dict(
+    trunk=dict(
+        fusion_neck=dict(
+            temporal_fusion=dict(_delete_=True, type='TemporalAttentionFusion', channels=32, max_history=3))))
 optim_wrapper = dict(
     strategy=dict(type='turbotrain', warmup=100, max_norm_ratio=float('inf'), project=False),
     clip_grad=dict(max_norm=4))
