@@ -12,12 +12,8 @@ import json
 import os
 import sys
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from projects.TurboTrain.turbotrain.datasets.synthetic import (  # noqa: E402
-    PRESETS, generate_dataset)
+import _cli  # noqa: F401  (puts the repo root on sys.path)
+from projects.TurboTrain.turbotrain.datasets.synthetic import PRESETS, generate_dataset
 
 
 def parse_args(argv=None) -> argparse.Namespace:

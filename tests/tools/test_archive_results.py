@@ -54,7 +54,7 @@ def test_record_holds_metrics_and_losses_and_reads_back_as_the_work_dirs(tmp_pat
     assert not (dest / 'pretrain').exists()  # no metrics: nothing to keep
     assert json.loads((run_dir / 'train_losses.json').read_text()) == dict(train_loss_det=1.5, train_loss_pred=0.75)
     assert len(written) == 8
-    exp = run_experiments.experiments(str(root))['famo']
+    exp = run_experiments.ROWS['famo']
     for seed in (0, 1):
         for test_root in (None, 'data/v2xpnp_heldout/'):
             args = run_experiments.build_parser().parse_args(

@@ -36,6 +36,14 @@ def _fake_run_logged(commands, metrics=None):
     return run
 
 
+def _data_root(tmp_path) -> str:
+    """A data root that passes the runner's check for converted data (an empty training info file)."""
+    data = tmp_path / 'data'
+    data.mkdir(exist_ok=True)
+    (data / 'v2xpnp_infos_train.pkl').write_bytes(b'')
+    return str(data)
+
+
 def test_table_row_shows_vehicle_and_mean_ap_in_percent():
     row = dict(name='cooperative', train_seconds=12.5, train_loss_det=1.25, train_loss_pred=0.5,
                metrics={'AP@0.5/vehicle': 0.4, 'AP@0.7/vehicle': 0.125, 'mAP@0.5': 0.2, 'mAP@0.7': None,
@@ -72,7 +80,7 @@ def test_other_split_reuses_the_training_and_tests_on_that_split(tmp_path, monke
     commands = []
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
     args = cli_args('balancing', '--split', 'val', '--epochs', '5', '--data-root', 'data/x/')
-    exp = run_experiments.experiments(str(tmp_path))['cooperative']
+    exp = run_experiments.ROWS['cooperative']
     result = run_experiments.run_experiment(exp, args, str(tmp_path))
     assert len(commands) == 1 and commands[0][1] == 'tools/test.py' and '/ckpt/epoch_5.pth' in commands[0]
     assert 'test_dataloader.dataset.ann_file=v2xpnp_infos_val.pkl' in commands[0]
@@ -92,7 +100,7 @@ def test_other_test_data_root_reuses_the_training_and_tests_on_that_root(tmp_pat
     commands = []
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
     args = cli_args('balancing', '--data-root', 'data/train_on/', '--test-data-root', 'data/held_out/')
-    exp = run_experiments.experiments(str(tmp_path))['famo']
+    exp = run_experiments.ROWS['famo']
     result = run_experiments.run_experiment(exp, args, str(tmp_path))
     assert len(commands) == 1 and commands[0][1] == 'tools/test.py' and '/ckpt/epoch_3.pth' in commands[0]
     assert 'test_dataloader.dataset.data_root=data/held_out/' in commands[0]
@@ -109,7 +117,7 @@ def test_a_training_is_reused_by_every_later_test(tmp_path, monkeypatch):
     import json
     commands = []
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
-    exp = run_experiments.experiments(str(tmp_path))['famo']
+    exp = run_experiments.ROWS['famo']
     held_out = cli_args('balancing', '--data-root', 'data/x/', '--test-data-root', 'data/held_out/')
     plain = cli_args('balancing', '--data-root', 'data/x/')
     run_experiments.run_experiment(exp, held_out, str(tmp_path), seed=2)
@@ -141,7 +149,7 @@ def test_test_only_row_reports_the_training_losses_of_the_run_it_reuses(tmp_path
 
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged([]))
     args = cli_args('balancing', '--data-root', 'data/x/')
-    exp = run_experiments.experiments(str(tmp_path))['cv_baseline']
+    exp = run_experiments.ROWS['cv_baseline']
     fresh = run_experiments.run_experiment(exp, args, str(tmp_path))
     cached = run_experiments.run_experiment(exp, args, str(tmp_path))
     for result in (fresh, cached):
@@ -174,7 +182,7 @@ def test_training_command_carries_the_seed(tmp_path, monkeypatch):
     monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
     args = cli_args('balancing', '--data-root', 'data/x/')
     root = run_experiments.seed_work_root(str(tmp_path / 'exp'), 3)
-    result = run_experiments.run_experiment(run_experiments.experiments(root)['famo'], args, root, seed=3)
+    result = run_experiments.run_experiment(run_experiments.ROWS['famo'], args, root, seed=3)
     assert 'randomness.seed=3' in commands[0] and commands[0][commands[0].index('--work-dir') + 1] == osp.join(
         root, 'famo')
     assert result['seed'] == 3 and result['metrics'] == {'mAP@0.5': 0.3}
@@ -204,22 +212,24 @@ def test_report_only_tabulates_the_cached_seeds_and_runs_nothing(tmp_path, monke
     assert (root / 'balancing_seeds0-1-2_partial.md').is_file()
 
 
-def _merged_config(exp):
-    """``exp``'s config with its ``--cfg-options`` merged as tools/train.py merges them."""
+def _merged_config(row, work_root: str = 'wr'):
+    """``row``'s config with the ``--cfg-options`` the runner gives it in ``work_root``, merged as tools/train.py
+    merges them."""
     import argparse
 
     from mmengine.config import Config, DictAction
     parser = argparse.ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
-    cfg = Config.fromfile(osp.join(REPO_ROOT, exp.config))
-    cfg.merge_from_dict(parser.parse_args(['--cfg-options', *exp.options] if exp.options else []).cfg_options)
+    cfg = Config.fromfile(osp.join(REPO_ROOT, row.path))
+    options = row.options(work_root)
+    cfg.merge_from_dict(parser.parse_args(['--cfg-options', *options] if options else []).cfg_options)
     return cfg
 
 
 def test_from_pretrain_balancing_rows_are_the_scratch_rows_plus_the_same_pretrained_trunk():
     """Each row of the from-pretrain comparison trains the model and optimizer of its from-scratch counterpart, only
     initialised from the one pretrained trunk that the suite's pretraining writes."""
-    rows = run_experiments.experiments('wr')
+    rows = run_experiments.ROWS
     pairs = dict(from_pretrain='cooperative', pcgrad_from_pretrain='pcgrad', famo_from_pretrain='famo',
                  turbotrain_full='turbotrain_balancing')
     assert sorted(run_experiments.SUITES['balancing_from_pretrain']) == sorted(['pretrain', *pairs])
@@ -241,7 +251,7 @@ def test_from_pretrain_balancing_rows_are_the_scratch_rows_plus_the_same_pretrai
 def test_recipe_clip4_rows_are_the_from_pretrain_rows_clipped_at_norm_4():
     """The norm-4 recipe comparison changes nothing but the clip norm of the rows it mirrors (TurboTrain's with
     τ = 2): same trunk, model, strategy, schedule."""
-    rows = run_experiments.experiments('wr')
+    rows = run_experiments.ROWS
     pairs = dict(from_pretrain_clip4='from_pretrain', pcgrad_from_pretrain_clip4='pcgrad_from_pretrain',
                  famo_from_pretrain_clip4='famo_from_pretrain', turbotrain_full_ratio2_clip4='turbotrain_full_ratio2')
     assert sorted(run_experiments.SUITES['recipe_clip4']) == sorted(
@@ -259,7 +269,7 @@ def test_recipe_clip4_rows_are_the_from_pretrain_rows_clipped_at_norm_4():
 def test_recipe_clip4_control_is_the_recipe_row_with_nothing_reweighted_or_projected():
     """The from-trunk control differs from TurboTrain's norm-4 row only in never re-weighting (no norm ratio counts
     as dominating) and never projecting; its from-scratch counterpart differs the same way from τ = 2 at norm 4."""
-    rows = run_experiments.experiments('wr')
+    rows = run_experiments.ROWS
     for control, recipe in [('turbotrain_full_as_sum_clip4', 'turbotrain_full_ratio2_clip4'),
                             ('turbotrain_as_sum_clip4', 'turbotrain_ratio2_clip4')]:
         cfg, ref = _merged_config(rows[control]), _merged_config(rows[recipe])
@@ -271,7 +281,7 @@ def test_recipe_clip4_control_is_the_recipe_row_with_nothing_reweighted_or_proje
 
 
 def test_recipe_clip4_conflict_row_differs_from_the_recipe_row_only_in_when_it_rebalances():
-    rows = run_experiments.experiments('wr')
+    rows = run_experiments.ROWS
     cfg = _merged_config(rows['turbotrain_full_ratio2_conflict_clip4'])
     ref = _merged_config(rows['turbotrain_full_ratio2_clip4'])
     assert cfg.optim_wrapper.strategy.rebalance_only_on_conflict is True
@@ -283,7 +293,7 @@ def test_recipe_clip4_conflict_row_differs_from_the_recipe_row_only_in_when_it_r
 def test_motion_rows_are_their_counterparts_with_the_motion_aware_fusion_and_its_own_trunk():
     """Each row of the ``motion`` suite trains what its counterpart trains, only with the temporal fusion swapped
     and, from a pretrained trunk, the trunk pretrained with that fusion (``pretrain_motion``, not ``pretrain``)."""
-    rows = run_experiments.experiments('wr')
+    rows = run_experiments.ROWS
     pairs = dict(cooperative_motion_clip4='cooperative_clip4', pretrain_motion='pretrain',
                  from_pretrain_motion_clip4='from_pretrain_clip4',
                  pcgrad_from_pretrain_motion_clip4='pcgrad_from_pretrain_clip4',
@@ -294,24 +304,26 @@ def test_motion_rows_are_their_counterparts_with_the_motion_aware_fusion_and_its
     for name, counterpart in pairs.items():
         cfg, ref = _merged_config(rows[name]), _merged_config(rows[counterpart])
         assert cfg.model.trunk.fusion_neck.temporal_fusion.type == 'TemporalConvFusion', name
-        assert ref.model.trunk.fusion_neck.temporal_fusion.type == 'TemporalAttentionFusion', name
-        ref.model.trunk.fusion_neck.temporal_fusion.type = 'TemporalConvFusion'
+        # the attention as it ran: its own arguments, none of the convolution's
+        assert ref.model.trunk.fusion_neck.temporal_fusion == dict(type='TemporalAttentionFusion', channels=32,
+                                                                   max_history=3), name
+        ref.model.trunk.fusion_neck.temporal_fusion = cfg.model.trunk.fusion_neck.temporal_fusion
         if 'init_cfg' in ref.model:
             assert rows[name].needs == ['pretrain_motion'] and rows[counterpart].needs == ['pretrain'], name
             assert cfg.model.init_cfg.checkpoint == osp.join('wr', 'pretrain_motion', 'trunk_pretrained.pth')
             ref.model.init_cfg.checkpoint = cfg.model.init_cfg.checkpoint
         assert cfg.model == ref.model and cfg.optim_wrapper == ref.optim_wrapper, name
-        assert cfg.train_cfg == ref.train_cfg and rows[name].epochs_key == rows[counterpart].epochs_key, name
+        assert cfg.train_cfg == ref.train_cfg and rows[name].pretrain == rows[counterpart].pretrain, name
 
 
 def test_recipe_rows_keep_the_settings_they_were_measured_with_and_the_motion_row_is_the_shipped_recipe():
-    """demo_turbotrain.py ships the loss-rate re-balancing, norm 4 and the motion-aware fusion since 2026-12-02; the
-    rows measured before keep the gradient-norm rule / τ = 1 / norm 10 / attention unless they set their own, and the
-    motion loss-rate row trains the shipped recipe (only its trunk checkpoint differs)."""
+    """The recipe rows measured with the gradient-norm rule, τ = 1, norm 10 and the attention fusion keep them (their
+    configs write them out) although demo_turbotrain.py now ships the loss-rate rule, norm 4 and the motion-aware
+    fusion; the motion loss-rate row trains the shipped recipe (only its trunk checkpoint differs)."""
     from mmengine.config import Config
 
     from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import build_strategy
-    rows = run_experiments.experiments('wr')
+    rows = run_experiments.ROWS
     for name in ('turbotrain_full', 'turbotrain_full_warmup1ep'):
         cfg = _merged_config(rows[name])
         assert cfg.optim_wrapper.clip_grad.max_norm == 10 and cfg.optim_wrapper.strategy.max_norm_ratio == 1, name
@@ -384,18 +396,100 @@ def test_every_suite_row_is_defined_labelled_and_its_strategy_builds():
     """Each row a suite names exists, has a table label if it is evaluated, and its config with its options builds
     the balancing strategy it asks for (a misspelt strategy key is an error here, not 10 minutes into a run)."""
     from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import build_strategy
-    rows = run_experiments.experiments('wr')
+    rows = run_experiments.ROWS
     for suite, names in run_experiments.SUITES.items():
         for name in names:
             assert name in rows, (suite, name)
-            assert not rows[name].evaluate or name in run_experiments.ROW_LABELS, (suite, name)
+            assert rows[name].pretrain or name in run_experiments.ROW_LABELS, (suite, name)
     strategies = {}
-    for name, exp in rows.items():
-        # rows measured before the motion-aware fusion became the default keep the attention they were measured with
-        fusion = _merged_config(exp).model.trunk.fusion_neck.temporal_fusion.type
-        assert fusion == ('TemporalConvFusion' if 'motion' in name else 'TemporalAttentionFusion'), name
-        strategy_cfg = _merged_config(exp).optim_wrapper.get('strategy')
+    for name, row in rows.items():
+        # the rows measured with the per-cell attention keep it, although the base configs' default is now the
+        # motion-aware fusion
+        cfg = _merged_config(row)
+        assert cfg.model.trunk.fusion_neck.temporal_fusion.type == (
+            'TemporalConvFusion' if 'motion' in name else 'TemporalAttentionFusion'), name
+        strategy_cfg = cfg.optim_wrapper.get('strategy')
         if strategy_cfg is not None:
             strategies[name] = build_strategy(dict(strategy_cfg))
     tolerant = strategies['turbotrain_ratio2_clip4']
     assert tolerant.max_norm_ratio == 2.0 and tolerant.warmup == 100
+
+
+def test_every_study_config_is_a_row_and_every_row_a_study_config():
+    """The rows are exactly the configs under configs/studies/<suite>/<row>.py: none unlisted, none missing, names
+    unique (a row's name is its work dir); each row lives under a suite that lists it."""
+    import glob
+    on_disk = sorted(osp.relpath(path, osp.join(REPO_ROOT, run_experiments.STUDIES))
+                     for path in glob.glob(osp.join(REPO_ROOT, run_experiments.STUDIES, '*', '*.py')))
+    assert sorted(row.config for row in run_experiments.ROWS.values()) == on_disk
+    assert len(run_experiments.ROWS) == len(run_experiments._ROWS)
+    for name, row in run_experiments.ROWS.items():
+        suite = row.config.split('/')[0]
+        assert name in run_experiments.SUITES[suite], (suite, name)
+        for dependency in row.needs:
+            assert dependency in run_experiments.ROWS, (name, dependency)
+        if row.trunk_from is not None:
+            assert run_experiments.ROWS[row.trunk_from].pretrain, name
+
+
+def test_a_row_from_a_trunk_trains_its_config_with_the_trunk_of_its_work_root(tmp_path, monkeypatch):
+    """The runner adds to the row's config only the data root, the budget, the seed and the trunk that the row's
+    pretraining wrote in the same (seed's) work root; the pretraining runs first and is not tested."""
+    commands = []
+    monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
+    data = _data_root(tmp_path)
+    root = run_experiments.seed_work_root(str(tmp_path / 'exp'), 2)
+    assert run_experiments.main(['motion', '--data-root', data, '--work-root', str(tmp_path / 'exp'),
+                                 '--seeds', '2', '--only', 'from_pretrain_motion_clip4']) == 0
+    trunk = osp.join(root, 'pretrain_motion', 'trunk_pretrained.pth')
+    assert [(cmd[1], cmd[2]) for cmd in commands] == [
+        ('tools/train.py', 'projects/TurboTrain/configs/studies/motion/pretrain_motion.py'),
+        ('tools/train.py', 'projects/TurboTrain/configs/studies/motion/from_pretrain_motion_clip4.py'),
+        ('tools/test.py', 'projects/TurboTrain/configs/studies/motion/from_pretrain_motion_clip4.py')]
+    pretrain_options, train_options, test_options = (cmd[cmd.index('--cfg-options') + 1:] for cmd in commands)
+    assert not any(option.startswith('model.init_cfg') for option in pretrain_options)
+    assert 'train_cfg.max_epochs=2' in pretrain_options and 'train_cfg.max_epochs=3' in train_options
+    assert f'model.init_cfg.checkpoint={trunk}' in train_options and 'randomness.seed=2' in train_options
+    assert f'model.init_cfg.checkpoint={trunk}' in test_options
+    # nothing else: data roots, budget and seed
+    assert sorted(set(train_options) - {f'model.init_cfg.checkpoint={trunk}', 'randomness.seed=2'}) == sorted(
+        run_experiments.data_options(data) + run_experiments.budget_options(3))
+
+
+def test_a_test_only_row_tests_its_own_config_on_the_checkpoint_of_the_row_it_names(tmp_path, monkeypatch):
+    commands = []
+    monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
+    run_experiments.main(['cooperation', '--data-root', _data_root(tmp_path), '--work-root', str(tmp_path / 'exp'),
+                          '--only', 'cv_baseline'])
+    # the row it names runs first (trained and tested), then this row's config is tested on that checkpoint
+    assert [(cmd[1], osp.basename(cmd[2])) for cmd in commands] == [
+        ('tools/train.py', 'cooperative.py'), ('tools/test.py', 'cooperative.py'), ('tools/test.py', 'cv_baseline.py')]
+    assert commands[2][3] == '/ckpt/epoch_3.pth'  # cooperative's checkpoint
+    assert commands[2][commands[2].index('--work-dir') + 1] == osp.join(str(tmp_path / 'exp'), 'cv_baseline', 'test')
+
+
+def test_report_only_on_the_archived_records_prints_their_figures(tmp_path, capsys):
+    """A spot check of a table printed from the repository's record (copied, as --report-only writes its tables
+    into the work root): the motion suite's FAMO row on the held-out scenarios, mean ± sample sd of the three
+    seeds' vehicle AP@0.5 and ADE, recomputed here from the files."""
+    import json
+    import shutil
+    import statistics
+
+    records = osp.join(REPO_ROOT, 'projects/TurboTrain/docs/experiments/records/experiments')
+    row_name = 'famo_from_pretrain_motion_clip4'
+    metrics = []
+    for suffix in ('', '_seed1', '_seed2'):
+        shutil.copytree(osp.join(records + suffix, row_name), tmp_path / f'exp{suffix}' / row_name)
+        with open(osp.join(records + suffix, row_name, 'result_test_v2xpnp_heldout.json')) as f:
+            metrics.append(json.load(f)['metrics'])
+    ap = [100 * m['AP@0.5/vehicle'] for m in metrics]
+    ade = [m['ADE'] for m in metrics]
+    assert run_experiments.main(['motion', '--report-only', '--work-root', str(tmp_path / 'exp'), '--seeds', '0',
+                                 '1', '2', '--test-data-root', 'data/v2xpnp_heldout/', '--only', row_name]) == 0
+    row = [line for line in capsys.readouterr().out.splitlines()
+           if line.startswith('| motion-aware trunk, pretrained + FAMO')]
+    cells = [cell.strip() for cell in row[0].strip('|').split('|')]
+    assert cells[0].endswith('(3 seeds)')
+    assert cells[1] == f'{statistics.mean(ap):.3f} ± {statistics.stdev(ap):.3f}'
+    assert cells[5] == f'{statistics.mean(ade):.3f} ± {statistics.stdev(ade):.3f}'

@@ -16,8 +16,8 @@ from typing import Dict, List
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for _cli
-from _cli import load_config, require_file  # noqa: E402
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/ (last: shadows nothing), for _cli
+from _cli import load_config, require_file  # noqa: E402  (puts the repo root on sys.path)
 
 COLUMNS = ('label', 'dx', 'dy', 'dist', 'l_ratio', 'w_ratio', 'h_ratio', 'dyaw')
 

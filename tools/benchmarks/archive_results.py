@@ -14,8 +14,10 @@ options) are written relative to its root, so the record names no machine's fold
 ``run_experiments.py SUITE --report-only --work-root DEST`` then prints the tables from the record alone, on any
 machine:
 
-    python tools/benchmarks/archive_results.py work_dirs/experiments --dest projects/TurboTrain/docs/experiments/records/experiments
-    python tools/benchmarks/run_experiments.py dominance --report-only --work-root projects/TurboTrain/docs/experiments/records/experiments --seeds 0 1
+    python tools/benchmarks/archive_results.py work_dirs/experiments \
+        --dest projects/TurboTrain/docs/experiments/records/experiments
+    python tools/benchmarks/run_experiments.py dominance --report-only \
+        --work-root projects/TurboTrain/docs/experiments/records/experiments --seeds 0 1
 
 A file already in the record is never replaced by a different one (a rerun's metrics) unless ``--overwrite`` is
 given; the differing files are listed and nothing is written for that run.
@@ -156,7 +158,8 @@ def archive(work_root: str, dest: str, overwrite: bool = False) -> Tuple[List[st
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('work_root', help='run_experiments.py --work-root (seed folders <work_root>_seed<N> too)')
-    parser.add_argument('--dest', default='projects/TurboTrain/docs/experiments/records/experiments', help='the record (default: projects/TurboTrain/docs/experiments/records/experiments)')
+    parser.add_argument('--dest', default='projects/TurboTrain/docs/experiments/records/experiments',
+                        help='the record (default: %(default)s)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace files of the record that differ (e.g. after a --rerun)')
     args = parser.parse_args(argv)

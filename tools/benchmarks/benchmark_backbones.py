@@ -29,9 +29,10 @@ import tempfile
 import time
 from typing import Dict, List
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/ (last: shadows nothing), for _cli
+import _cli  # noqa: E402  (puts the repo root on sys.path)
+
+REPO_ROOT = _cli.REPO_ROOT
 CONFIG_DIR = osp.join(REPO_ROOT, 'projects', 'TurboTrain', 'configs')
 DEMO_CONFIGS = ['demo_finetune', 'demo_finetune_spconv']
 FULL_CONFIGS = ['finetune', 'finetune_spconv']

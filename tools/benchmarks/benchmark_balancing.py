@@ -31,7 +31,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # repo root
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/ (last: shadows nothing), for _cli
+import _cli  # noqa: E402,F401  (puts the repo root on sys.path)
 
 DEFAULT_METHODS = ('sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain', 'turbotrain_loss_rate')
 # the benchmark's TurboTrain variants: their strategy configs, less the interval
@@ -117,7 +118,7 @@ def toy_wrappers(model: nn.Module, methods, interval: int) -> Dict[str, object]:
 def load_benchmark_config(config: str, data_root: Optional[str] = None):
     """``config`` with every dataloader reading ``data_root`` (if given); exits with a one-line error naming the
     info file when the training split has not been converted there."""
-    from tools._cli import fail, load_config
+    from _cli import fail, load_config
     cfg = load_config(config)
     if data_root is not None:
         cfg.data_root = data_root

@@ -17,7 +17,8 @@ from typing import Callable, Dict, List
 import numpy as np
 import torch
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # repo root
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/ (last: shadows nothing), for _cli
+import _cli  # noqa: E402,F401  (puts the repo root on sys.path)
 
 
 def lidar_like_cloud(num_points: int, max_range: float, rng: np.random.Generator) -> torch.Tensor:

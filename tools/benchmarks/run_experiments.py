@@ -1,10 +1,12 @@
-"""Train and test the demo configs under one budget and print their metrics side by side.
+"""Train and test the study configs under one budget and print their metrics side by side.
 
-Every figure in the README's results section comes from this script. Each experiment is a real
-``tools/train.py`` run followed by ``tools/test.py`` on its last checkpoint; runs shared by several suites
-(the plain cooperative model is the ``scratch`` and ``sum`` baseline too) are trained once and reused.
+A study row is a config, ``projects/TurboTrain/configs/studies/<suite>/<row>.py``: a child of the user config it
+trains (``_base_``) with the row's settings written out, so it can also be run alone with ``tools/train.py``. This
+script lists the rows of each suite and runs them, seed by seed: ``tools/train.py`` on the row's config, then
+``tools/test.py`` on its last checkpoint. Runs shared by several suites (the plain cooperative model is the
+``scratch`` and ``sum`` baseline too) are trained once and reused.
 
-    python tools/benchmarks/run_experiments.py cooperation   # issue: full coop vs ego only vs single frame vs CV
+    python tools/benchmarks/run_experiments.py cooperation   # full coop vs ego only vs single frame vs CV
     python tools/benchmarks/run_experiments.py pretraining   # from the pretrained trunk vs from scratch
     python tools/benchmarks/run_experiments.py balancing     # sum vs pcgrad vs famo vs turbotrain
     python tools/benchmarks/run_experiments.py loss_scale    # the same with the trajectory loss ×10
@@ -16,11 +18,16 @@ Every figure in the README's results section comes from this script. Each experi
     python tools/benchmarks/run_experiments.py balancing --seeds 0 1 2 --only cooperative turbotrain_balancing
     python tools/benchmarks/run_experiments.py balancing --test-data-root data/v2xpnp_heldout  # other scenarios
 
-Work dirs go to ``--work-root/<experiment>`` for seed 0 and ``<work-root>_seed<N>/<experiment>`` for seed N; an
-experiment whose metrics file exists is not run again unless ``--rerun`` is given. With several seeds each cell is
-the mean ± sample standard deviation over the seeds. Results are also written as JSON and Markdown to
-``--work-root``. ``archive_results.py`` copies the runs' metrics to ``projects/TurboTrain/docs/experiments/records/`` (in the repository), from which
-``--report-only --work-root projects/TurboTrain/docs/experiments/records/experiments`` prints the tables without the work dirs.
+On top of its config a run gets only the data root, the epoch budget, the seed and, for a row fine-tuned from a
+pretrained trunk, the trunk its pretraining row exported in the same work root
+(``model.init_cfg.checkpoint=<work root>/<pretraining row>/trunk_pretrained.pth``).
+
+Work dirs go to ``--work-root/<row>`` for seed 0 and ``<work-root>_seed<N>/<row>`` for seed N; a row whose metrics
+file exists is not run again unless ``--rerun`` is given. With several seeds each cell is the mean ± sample
+standard deviation over the seeds. Results are also written as JSON and Markdown to ``--work-root``.
+``archive_results.py`` copies the runs' metrics to ``projects/TurboTrain/docs/experiments/records/`` (in the
+repository), from which ``--report-only --work-root projects/TurboTrain/docs/experiments/records/experiments``
+prints the tables without the work dirs.
 """
 import argparse
 import glob
@@ -31,190 +38,111 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Union
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = 'projects/TurboTrain/configs'
+sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/ (last: shadows nothing), for _cli
+import _cli  # noqa: E402  (puts the repo root on sys.path)
+
+REPO_ROOT = _cli.REPO_ROOT
+STUDIES = 'projects/TurboTrain/configs/studies'
+# the trunk a pretraining run exports (MAEPretrainHook's export_filename in the pretraining configs)
+TRUNK_FILE = 'trunk_pretrained.pth'
 # last-epoch training losses of a run whose train.log is gone (archive_results.py's record)
 TRAIN_LOSSES_FILE = 'train_losses.json'
-METRIC_KEYS = ('mAP@0.5', 'mAP@0.7', 'ADE', 'FDE', 'MR', 'EPA')
 
 
-@dataclass
-class Experiment:
-    """One row of a results table.
+@dataclass(frozen=True)
+class Row:
+    """One row of a results table: a study config and how it is run.
 
     Attributes:
-        name: row name and work-dir name.
-        config: config path (relative to the repo root).
-        options: ``--cfg-options`` for training and testing.
-        test_options: extra ``--cfg-options`` for testing only.
-        train_from: reuse the checkpoint of that experiment instead of training (test-time variants).
-        needs: experiments that must have run first (e.g. pretraining before fine-tuning from it).
-        epochs_key: which budget applies (``finetune`` or ``pretrain``).
-        evaluate: whether ``tools/test.py`` runs (pretraining reports its own reconstruction metrics).
+        config: the row's config under :data:`STUDIES`, ``<suite>/<row>.py``; its file name is the row's name and
+            work-dir name.
+        trunk_from: the pretraining row whose exported trunk the config loads; it runs first, and its
+            ``<work root>/<row>/trunk_pretrained.pth`` is passed as ``model.init_cfg.checkpoint``.
+        test_only_on: the row whose checkpoint this config is tested with (a test-time variant: no training).
+        pretrain: a pretraining run: the ``--pretrain-epochs`` budget, and no ``tools/test.py`` (it logs its own
+            reconstruction figures).
     """
-    name: str
     config: str
-    options: List[str] = field(default_factory=list)
-    test_options: List[str] = field(default_factory=list)
-    train_from: Optional[str] = None
-    needs: List[str] = field(default_factory=list)
-    epochs_key: str = 'finetune'
-    evaluate: bool = True
+    trunk_from: Optional[str] = None
+    test_only_on: Optional[str] = None
+    pretrain: bool = False
+
+    @property
+    def name(self) -> str:
+        return osp.splitext(osp.basename(self.config))[0]
+
+    @property
+    def path(self) -> str:
+        """The config path relative to the repository root."""
+        return f'{STUDIES}/{self.config}'
+
+    @property
+    def needs(self) -> List[str]:
+        """The rows that must have run first."""
+        return [name for name in (self.trunk_from, self.test_only_on) if name is not None]
+
+    def options(self, work_root: str) -> List[str]:
+        """``--cfg-options`` of this row's training and test in ``work_root``: the trunk, if it loads one."""
+        if self.trunk_from is None:
+            return []
+        return [f'model.init_cfg.checkpoint={osp.join(work_root, self.trunk_from, TRUNK_FILE)}']
 
 
-# The trajectory loss ×10 (as if its waypoint errors were summed instead of averaged, or measured in decimetres): a
-# loss scale a user would otherwise have to tune by hand.
-PRED_X10 = ['model.traj_head.loss_traj.type=mmdet.SmoothL1Loss', 'model.traj_head.loss_traj.beta=1.0',
-            'model.traj_head.loss_traj.loss_weight=10.0']
-# Gradients clipped at norm 4 instead of the configs' 10: about where 10 sits among the ×10 runs' gradient norms (7-10
-# logged) relative to the ×1 runs' (3-4).
-CLIP4 = ['optim_wrapper.clip_grad.max_norm=4']
-CLIP10 = ['optim_wrapper.clip_grad.max_norm=10']  # the schedule's (and, until 2026-12-02, the recipe's) clip norm
-# TurboTrain re-balancing only a task whose trunk gradient is over twice the other's (the ×1 runs' det/pred ratio is
-# 1.4–2.1 after the warm-up, the ×10 runs' pred/det 3.7–7.7).
-RATIO2 = ['optim_wrapper.strategy.max_norm_ratio=2']
-RATIO1 = ['optim_wrapper.strategy.max_norm_ratio=1']  # the strategy's default (the recipe's until 2026-12-02)
-# the strategy's default re-balancing rule (gradient norms); the recipe's until 2026-12-02, then LOSS_RATE
-GRAD_NORM = ['optim_wrapper.strategy.rebalance=grad_norm']
-# TurboTrain that never re-weights (no norm ratio is dominating) or projects: `sum` in exact arithmetic, through the
-# per-task gradient path (a control: its distance from `sum` at the same seed is the noise floor of a paired comparison)
-AS_SUM = ['optim_wrapper.strategy.max_norm_ratio=inf', 'optim_wrapper.strategy.project=False']
-# TurboTrain with magnitudes from the tasks' loss-decrease rates (FAMO's rule) instead of their gradient norms; the
-# conflict projection every `interval` updates after the warm-up is unchanged. max_norm_ratio=1 (the default, which
-# loss_rate requires) cancelled the recipe config's tau = 2 when these runs were made; kept as they recorded it.
-LOSS_RATE = ['optim_wrapper.strategy.rebalance=loss_rate', 'optim_wrapper.strategy.max_norm_ratio=1']
-# The motion-aware temporal fusion (history frames stacked by age, then a spatial convolution; the configs' default
-# since 2026-12-02) and the per-cell attention it replaced, which cannot see an object's displacement between frames
-# (the single-frame model predicts as well). Every row but the `motion` suite's pins the attention: it was measured
-# with it.
-MOTION = ['model.trunk.fusion_neck.temporal_fusion.type=TemporalConvFusion']
-ATTENTION = ['model.trunk.fusion_neck.temporal_fusion.type=TemporalAttentionFusion']
-
-
-def experiments(work_root: str) -> Dict[str, Experiment]:
-    def trunk_of(pretrain_row: str) -> List[str]:
-        """Options loading the trunk that ``pretrain_row`` writes (configs whose init_cfg is a PretrainedTrunk)."""
-        return [f"model.init_cfg.checkpoint={osp.join(work_root, pretrain_row, 'trunk_pretrained.pth')}"]
-
-    from_trunk = trunk_of('pretrain')
-    # the trunk with the motion-aware temporal fusion, pretrained the same way
-    from_motion_trunk = MOTION + trunk_of('pretrain_motion')
-    balanced = f'{CONFIGS}/demo_finetune_balanced.py'
-    balanced_from_trunk = ['model.init_cfg.type=PretrainedTrunk'] + from_trunk  # the balanced config has no init_cfg
-    balanced_from_motion_trunk = ['model.init_cfg.type=PretrainedTrunk'] + from_motion_trunk
-    turbotrain = ['optim_wrapper.strategy.type=turbotrain', 'optim_wrapper.strategy.warmup=100']
-    rows = [
-        Experiment('cooperative', f'{CONFIGS}/demo_finetune.py'),
-        Experiment('ego_only', f'{CONFIGS}/demo_finetune.py',
-                   ['model.train_cfg.ego_only=True', 'model.test_cfg.ego_only=True']),
-        Experiment('single_frame', f'{CONFIGS}/demo_finetune.py',
-                   ['model.train_cfg.current_frame_only=True', 'model.test_cfg.current_frame_only=True']),
-        Experiment('cv_baseline', f'{CONFIGS}/demo_finetune.py',
-                   test_options=['test_evaluator.trajectory_source=constant_velocity'], train_from='cooperative'),
-        Experiment('pretrain', f'{CONFIGS}/demo_pretrain.py', epochs_key='pretrain', evaluate=False),
-        Experiment('from_pretrain', f'{CONFIGS}/demo_finetune_from_pretrain.py', from_trunk, needs=['pretrain']),
-        Experiment('ego_only_from_pretrain', f'{CONFIGS}/demo_finetune_from_pretrain.py',
-                   from_trunk + ['model.train_cfg.ego_only=True', 'model.test_cfg.ego_only=True'], needs=['pretrain']),
-        Experiment('pcgrad', balanced, ['optim_wrapper.strategy.type=pcgrad']),
-        Experiment('famo', balanced, ['optim_wrapper.strategy.type=famo']),
-        Experiment('turbotrain_balancing', balanced, turbotrain),
-        Experiment('turbotrain_power05', balanced, turbotrain + ['optim_wrapper.strategy.balance_power=0.5']),
-        Experiment('turbotrain_momentum09', balanced, turbotrain + ['optim_wrapper.strategy.momentum=0.9']),
-        Experiment('turbotrain_momentum09_nowarmup', balanced,
-                   ['optim_wrapper.strategy.type=turbotrain', 'optim_wrapper.strategy.warmup=0',
-                    'optim_wrapper.strategy.momentum=0.9']),
-        Experiment('cooperative_pred_x10', f'{CONFIGS}/demo_finetune.py', PRED_X10),
-        Experiment('pcgrad_pred_x10', balanced, ['optim_wrapper.strategy.type=pcgrad'] + PRED_X10),
-        Experiment('famo_pred_x10', balanced, ['optim_wrapper.strategy.type=famo'] + PRED_X10),
-        Experiment('turbotrain_pred_x10', balanced, turbotrain + PRED_X10),
-        # the same without gradient clipping (max_norm=10 clips the ×10 runs' warm-up): is clipping why ×10 > ×1?
-        Experiment('turbotrain_pred_x10_noclip', balanced, turbotrain + PRED_X10 + ['optim_wrapper.clip_grad=None']),
-        # natural scale, gradients clipped at max_norm 4 instead of 10; for sum and TurboTrain alike
-        Experiment('cooperative_clip4', f'{CONFIGS}/demo_finetune.py', CLIP4),
-        Experiment('turbotrain_clip4', balanced, turbotrain + CLIP4),
-        Experiment('turbotrain_ratio2_clip4', balanced, turbotrain + RATIO2 + CLIP4),
-        # the other balancing methods at the same clip: is `sum` the best of them there too?
-        Experiment('pcgrad_clip4', balanced, ['optim_wrapper.strategy.type=pcgrad'] + CLIP4),
-        Experiment('famo_clip4', balanced, ['optim_wrapper.strategy.type=famo'] + CLIP4),
-        # control (AS_SUM): only its per-task gradient path rounds differently from `sum`
-        Experiment('turbotrain_as_sum_clip4', balanced, turbotrain + AS_SUM + CLIP4),
-        Experiment('cooperative_pred_x10_clip4', f'{CONFIGS}/demo_finetune.py', PRED_X10 + CLIP4),
-        Experiment('turbotrain_pred_x10_clip4', balanced, turbotrain + PRED_X10 + CLIP4),
-        Experiment('turbotrain_ratio2_pred_x10_clip4', balanced, turbotrain + PRED_X10 + RATIO2 + CLIP4),
-        # natural scale, but the warm-up weighted as the ×10 run's: is the warm-up's share why ×10 > ×1?
-        Experiment('turbotrain_warmup_pred_x10', balanced,
-                   turbotrain + ['optim_wrapper.strategy.warmup_weights.pred=10.0']),
-        Experiment('turbotrain_full', f'{CONFIGS}/demo_turbotrain.py', from_trunk, needs=['pretrain']),
-        # the recipe with the norm-ratio tolerance of the dominance suite (gradients clipped at norm 10, as shipped)
-        Experiment('turbotrain_full_ratio2', f'{CONFIGS}/demo_turbotrain.py',
-                   from_trunk + RATIO2, needs=['pretrain']),
-        # the recipe with the conflict projection alone (no re-balancing: the fixed weights throughout)
-        Experiment('turbotrain_full_project_only', f'{CONFIGS}/demo_turbotrain.py',
-                   from_trunk + ['optim_wrapper.strategy.max_norm_ratio=inf'], needs=['pretrain']),
-        # the recipe with a warm-up of one epoch (266 updates) instead of 100: from the trunk the (new) detection
-        # head's gradient leads the trunk's several-fold for the first ~450 updates (turbotrain_full_ratio2's log)
-        Experiment('turbotrain_full_warmup1ep', f'{CONFIGS}/demo_turbotrain.py',
-                   from_trunk + ['optim_wrapper.strategy.warmup=266'], needs=['pretrain']),
-        # the baselines on the same pretrained trunk: balancing compared where the recipe uses it
-        Experiment('pcgrad_from_pretrain', balanced, balanced_from_trunk + ['optim_wrapper.strategy.type=pcgrad'],
-                   needs=['pretrain']),
-        Experiment('famo_from_pretrain', balanced, balanced_from_trunk + ['optim_wrapper.strategy.type=famo'],
-                   needs=['pretrain']),
-        # the recipe and its baselines from the same pretrained trunk, clipped at norm 4 (the better clip from
-        # scratch for every method, `clipping` and `dominance` suites), TurboTrain with τ = 2
-        Experiment('from_pretrain_clip4', f'{CONFIGS}/demo_finetune_from_pretrain.py', from_trunk + CLIP4,
-                   needs=['pretrain']),
-        Experiment('pcgrad_from_pretrain_clip4', balanced,
-                   balanced_from_trunk + ['optim_wrapper.strategy.type=pcgrad'] + CLIP4, needs=['pretrain']),
-        Experiment('famo_from_pretrain_clip4', balanced,
-                   balanced_from_trunk + ['optim_wrapper.strategy.type=famo'] + CLIP4, needs=['pretrain']),
-        Experiment('turbotrain_full_ratio2_clip4', f'{CONFIGS}/demo_turbotrain.py', from_trunk + RATIO2 + CLIP4,
-                   needs=['pretrain']),
-        # the noise floor from the trunk: the recipe's code path with nothing re-weighted or projected (= `sum` in
-        # exact arithmetic, as turbotrain_as_sum_clip4 is from scratch)
-        Experiment('turbotrain_full_as_sum_clip4', f'{CONFIGS}/demo_turbotrain.py', from_trunk + AS_SUM + CLIP4,
-                   needs=['pretrain']),
-        # the norm-4 recipe re-balancing only on updates whose task gradients conflict: from the trunk the new
-        # detection head's gradient leads, mostly without a conflict, and that re-balancing is what cost detection
-        Experiment('turbotrain_full_ratio2_conflict_clip4', f'{CONFIGS}/demo_turbotrain.py',
-                   from_trunk + RATIO2 + CLIP4 + ['optim_wrapper.strategy.rebalance_only_on_conflict=True'],
-                   needs=['pretrain']),
-        # the motion-aware temporal fusion: from scratch, then the norm-4 recipe and its baselines on its own trunk
-        Experiment('cooperative_motion_clip4', f'{CONFIGS}/demo_finetune.py', MOTION + CLIP4),
-        Experiment('pretrain_motion', f'{CONFIGS}/demo_pretrain.py', MOTION, epochs_key='pretrain', evaluate=False),
-        Experiment('from_pretrain_motion_clip4', f'{CONFIGS}/demo_finetune_from_pretrain.py',
-                   from_motion_trunk + CLIP4, needs=['pretrain_motion']),
-        Experiment('pcgrad_from_pretrain_motion_clip4', balanced,
-                   balanced_from_motion_trunk + ['optim_wrapper.strategy.type=pcgrad'] + CLIP4,
-                   needs=['pretrain_motion']),
-        Experiment('famo_from_pretrain_motion_clip4', balanced,
-                   balanced_from_motion_trunk + ['optim_wrapper.strategy.type=famo'] + CLIP4,
-                   needs=['pretrain_motion']),
-        Experiment('turbotrain_full_motion_ratio2_clip4', f'{CONFIGS}/demo_turbotrain.py',
-                   from_motion_trunk + RATIO2 + CLIP4, needs=['pretrain_motion']),
-        Experiment('turbotrain_full_motion_as_sum_clip4', f'{CONFIGS}/demo_turbotrain.py',
-                   from_motion_trunk + AS_SUM + CLIP4, needs=['pretrain_motion']),
-        Experiment('turbotrain_full_motion_lossrate_clip4', f'{CONFIGS}/demo_turbotrain.py',
-                   from_motion_trunk + LOSS_RATE + CLIP4, needs=['pretrain_motion']),
-        # the same with a conflict-suppressing update every 3 instead of 10 (about 230 projected-if-conflicting
-        # updates in 3 epochs instead of 70): does projecting more often add to the loss-rate weights?
-        Experiment('turbotrain_full_motion_lossrate_i3_clip4', f'{CONFIGS}/demo_turbotrain.py',
-                   from_motion_trunk + LOSS_RATE + CLIP4 + ['optim_wrapper.strategy.interval=3'],
-                   needs=['pretrain_motion']),
-    ]
-    for exp in rows:
-        if MOTION[0] not in exp.options:
-            exp.options = ATTENTION + exp.options
-        if exp.config.endswith('/demo_turbotrain.py'):  # the recipe's clip, τ and rule before 2026-12-02, unless set
-            keys = {option.split('=')[0] for option in exp.options}
-            exp.options = [option for option, key in ((CLIP10[0], 'optim_wrapper.clip_grad.max_norm'),
-                                                      (RATIO1[0], 'optim_wrapper.strategy.max_norm_ratio'),
-                                                      (GRAD_NORM[0], 'optim_wrapper.strategy.rebalance'))
-                           if key not in keys] + exp.options
-    return {exp.name: exp for exp in rows}
+_ROWS = [
+    Row('cooperation/cooperative.py'),
+    Row('cooperation/ego_only.py'),
+    Row('cooperation/single_frame.py'),
+    Row('cooperation/cv_baseline.py', test_only_on='cooperative'),
+    Row('cooperation/ego_only_from_pretrain.py', trunk_from='pretrain'),
+    Row('pretraining/pretrain.py', pretrain=True),
+    Row('pretraining/from_pretrain.py', trunk_from='pretrain'),
+    Row('balancing/pcgrad.py'),
+    Row('balancing/famo.py'),
+    Row('balancing/turbotrain_balancing.py'),
+    Row('balancing/turbotrain_power05.py'),
+    Row('balancing/turbotrain_momentum09.py'),
+    Row('balancing/turbotrain_momentum09_nowarmup.py'),
+    Row('balancing_from_pretrain/pcgrad_from_pretrain.py', trunk_from='pretrain'),
+    Row('balancing_from_pretrain/famo_from_pretrain.py', trunk_from='pretrain'),
+    Row('balancing_from_pretrain/turbotrain_full.py', trunk_from='pretrain'),
+    Row('loss_scale/cooperative_pred_x10.py'),
+    Row('loss_scale/pcgrad_pred_x10.py'),
+    Row('loss_scale/famo_pred_x10.py'),
+    Row('loss_scale/turbotrain_pred_x10.py'),
+    Row('loss_scale/turbotrain_pred_x10_noclip.py'),
+    Row('loss_scale/turbotrain_warmup_pred_x10.py'),
+    Row('clipping/cooperative_clip4.py'),
+    Row('clipping/turbotrain_clip4.py'),
+    Row('dominance/turbotrain_as_sum_clip4.py'),
+    Row('dominance/pcgrad_clip4.py'),
+    Row('dominance/famo_clip4.py'),
+    Row('dominance/turbotrain_ratio2_clip4.py'),
+    Row('dominance/cooperative_pred_x10_clip4.py'),
+    Row('dominance/turbotrain_pred_x10_clip4.py'),
+    Row('dominance/turbotrain_ratio2_pred_x10_clip4.py'),
+    Row('dominance/turbotrain_full_ratio2.py', trunk_from='pretrain'),
+    Row('dominance/turbotrain_full_project_only.py', trunk_from='pretrain'),
+    Row('dominance/turbotrain_full_warmup1ep.py', trunk_from='pretrain'),
+    Row('recipe_clip4/from_pretrain_clip4.py', trunk_from='pretrain'),
+    Row('recipe_clip4/pcgrad_from_pretrain_clip4.py', trunk_from='pretrain'),
+    Row('recipe_clip4/famo_from_pretrain_clip4.py', trunk_from='pretrain'),
+    Row('recipe_clip4/turbotrain_full_ratio2_clip4.py', trunk_from='pretrain'),
+    Row('recipe_clip4/turbotrain_full_as_sum_clip4.py', trunk_from='pretrain'),
+    Row('recipe_clip4/turbotrain_full_ratio2_conflict_clip4.py', trunk_from='pretrain'),
+    Row('motion/cooperative_motion_clip4.py'),
+    Row('motion/pretrain_motion.py', pretrain=True),
+    Row('motion/from_pretrain_motion_clip4.py', trunk_from='pretrain_motion'),
+    Row('motion/pcgrad_from_pretrain_motion_clip4.py', trunk_from='pretrain_motion'),
+    Row('motion/famo_from_pretrain_motion_clip4.py', trunk_from='pretrain_motion'),
+    Row('motion/turbotrain_full_motion_ratio2_clip4.py', trunk_from='pretrain_motion'),
+    Row('motion/turbotrain_full_motion_as_sum_clip4.py', trunk_from='pretrain_motion'),
+    Row('motion/turbotrain_full_motion_lossrate_clip4.py', trunk_from='pretrain_motion'),
+    Row('motion/turbotrain_full_motion_lossrate_i3_clip4.py', trunk_from='pretrain_motion'),
+]
+ROWS: Dict[str, Row] = {row.name: row for row in _ROWS}
 
 
 SUITES = {
@@ -363,47 +291,48 @@ def result_suffix(args) -> str:
     return f'_{args.split}_{osp.basename(osp.normpath(other_root))}'
 
 
-def run_experiment(exp: Experiment, args, work_root: str, seed: int = 0) -> dict:
-    """Train ``exp`` on ``args.data_root`` (unless its results or its training exist) and test its last checkpoint
+def run_experiment(row: Row, args, work_root: str, seed: int = 0) -> dict:
+    """Train ``row`` on ``args.data_root`` (unless its results or its training exist) and test its last checkpoint
     on ``args.split`` of :func:`test_data_root`; results are cached in ``result.json`` (``result<suffix>.json``,
     see :func:`result_suffix`), the training in ``trained.json``."""
-    work_dir = osp.join(work_root, exp.name)
+    work_dir = osp.join(work_root, row.name)
     suffix = result_suffix(args)
     result_file = osp.join(work_dir, f'result{suffix}.json')
-    trained_dir = osp.join(work_root, exp.train_from) if exp.train_from else work_dir  # holds train.log
+    trained_dir = osp.join(work_root, row.test_only_on) if row.test_only_on else work_dir  # holds train.log
     if not args.rerun:
-        cached = cached_result(exp, args, work_root)
+        cached = cached_result(row, args, work_root)
         if cached is not None:
             return cached
     os.makedirs(work_dir, exist_ok=True)
-    epochs = args.pretrain_epochs if exp.epochs_key == 'pretrain' else args.epochs
-    options = data_options(args.data_root) + exp.options
-    result = dict(name=exp.name, config=exp.config, options=exp.options, epochs=epochs, split=args.split, seed=seed,
+    epochs = args.pretrain_epochs if row.pretrain else args.epochs
+    row_options = row.options(work_root)
+    result = dict(name=row.name, config=row.path, options=row_options, epochs=epochs, split=args.split, seed=seed,
                   test_data_root=test_data_root(args))
-    if exp.train_from is not None:
+    if row.test_only_on is not None:
         checkpoint = last_checkpoint(trained_dir)
     elif not args.rerun and training_record(work_dir) is not None:
         trained = training_record(work_dir)
         result.update(epochs=trained['epochs'], train_seconds=trained.get('train_seconds'))
         checkpoint = trained['checkpoint']
     else:
-        train_options = options + budget_options(epochs) + [f'randomness.seed={seed}']
-        cmd = [sys.executable, 'tools/train.py', exp.config, '--work-dir', work_dir, '--cfg-options'] + train_options
-        print(f'[{exp.name}] training {epochs} epoch(s): {exp.config}', flush=True)
+        train_options = data_options(args.data_root) + row_options + budget_options(epochs) + [
+            f'randomness.seed={seed}']
+        cmd = [sys.executable, 'tools/train.py', row.path, '--work-dir', work_dir, '--cfg-options'] + train_options
+        print(f'[{row.name}] training {epochs} epoch(s): {row.path}', flush=True)
         result['train_seconds'] = round(run_logged(cmd, osp.join(work_dir, 'train.log')), 1)
         checkpoint = last_checkpoint(work_dir)
         with open(osp.join(work_dir, 'trained.json'), 'w') as f:
             json.dump({key: result[key] for key in ('name', 'config', 'options', 'epochs', 'seed', 'train_seconds')}
                       | dict(checkpoint=checkpoint), f, indent=1)
     result['checkpoint'] = checkpoint
-    if exp.evaluate:
+    if not row.pretrain:
         test_dir = osp.join(work_dir, f'test{suffix}')
         split_options = [] if args.split == 'test' else [
             f'test_dataloader.dataset.ann_file=v2xpnp_infos_{args.split}.pkl']
-        test_options = data_options(test_data_root(args)) + exp.options + exp.test_options + split_options
-        cmd = [sys.executable, 'tools/test.py', exp.config, checkpoint, '--work-dir', test_dir,
+        test_options = data_options(test_data_root(args)) + row_options + split_options
+        cmd = [sys.executable, 'tools/test.py', row.path, checkpoint, '--work-dir', test_dir,
                '--cfg-options'] + test_options
-        print(f'[{exp.name}] testing {checkpoint} on the {args.split} split of {test_data_root(args)}', flush=True)
+        print(f'[{row.name}] testing {checkpoint} on the {args.split} split of {test_data_root(args)}', flush=True)
         result['test_seconds'] = round(run_logged(cmd, osp.join(work_dir, f'test{suffix}.log')), 1)
         metric_files = sorted(glob.glob(osp.join(test_dir, '*', 'v2xpnp_metrics.json')))
         with open(metric_files[-1]) as f:
@@ -425,15 +354,15 @@ def training_record(work_dir: str) -> Optional[dict]:
     return None
 
 
-def cached_result(exp: Experiment, args, work_root: str) -> Optional[dict]:
-    """The stored result of ``exp`` on ``args.split`` (of :func:`test_data_root`) with its training losses, or None
+def cached_result(row: Row, args, work_root: str) -> Optional[dict]:
+    """The stored result of ``row`` on ``args.split`` (of :func:`test_data_root`) with its training losses, or None
     if it has not run."""
-    result_file = osp.join(work_root, exp.name, f'result{result_suffix(args)}.json')
+    result_file = osp.join(work_root, row.name, f'result{result_suffix(args)}.json')
     if not osp.isfile(result_file):
         return None
     with open(result_file) as f:
         result = json.load(f)
-    trained_dir = osp.join(work_root, exp.train_from) if exp.train_from else osp.join(work_root, exp.name)
+    trained_dir = osp.join(work_root, row.test_only_on or row.name)
     return {**result, **last_epoch_train_losses(trained_dir)}
 
 
@@ -655,15 +584,14 @@ def main(argv=None) -> int:
     runs: Dict[str, List[dict]] = {name: [] for name in names}
     for seed in args.seeds:
         seed_root = seed_work_root(work_root, seed)
-        catalogue = experiments(seed_root)
         for name in names:
             if args.report_only:
-                cached = cached_result(catalogue[name], args, seed_root)
+                cached = cached_result(ROWS[name], args, seed_root)
                 runs[name] += [cached] if cached is not None else []
                 continue
-            for dependency in catalogue[name].needs:
-                run_experiment(catalogue[dependency], args, seed_root, seed)
-            runs[name].append(run_experiment(catalogue[name], args, seed_root, seed))
+            for dependency in ROWS[name].needs:
+                run_experiment(ROWS[dependency], args, seed_root, seed)
+            runs[name].append(run_experiment(ROWS[name], args, seed_root, seed))
     rows = [runs[name][0] if len(args.seeds) == 1 else merge_seeds(runs[name]) for name in names if runs[name]]
     seeds = ', '.join(map(str, args.seeds))
     text = (f'Suite `{args.suite}`: {args.epochs} fine-tuning epoch(s), {args.pretrain_epochs} pretraining '

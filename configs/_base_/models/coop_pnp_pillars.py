@@ -1,6 +1,7 @@
 # V2XPnP-style cooperative perception-and-prediction model, full (GPU) size, pillar encoder.
 # Trunk = every parameter shared by detection, prediction and pretraining (model.trunk).
-# bev_range must equal the dataset point_cloud_range; the BEV grid covers it in every agent's own frame and in the ego frame at t0.
+# bev_range must equal the dataset point_cloud_range; the BEV grid covers it in every agent's own frame and in the
+# ego frame at t0.
 bev_range = [-51.2, -51.2, -8.0, 51.2, 51.2, 4.0]
 pillar_size = [0.4, 0.4, 12.0]  # one pillar spans the whole z range
 pillar_grid = [256, 256, 1]

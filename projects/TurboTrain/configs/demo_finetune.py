@@ -4,8 +4,8 @@
 #   python tools/train.py projects/TurboTrain/configs/demo_finetune.py
 #
 # Sized so that it learns on a CPU budget: a ±32 m BEV range (the full configs: ±51.2 m) with 0.5 m pillars gives a
-# 128×128 canvas and 1.0 m output cells. With the full range at 0.8 m pillars (1.6 m cells, same cost) vehicle
-# AP@0.5 stayed at 2 % after 3 epochs; with this range it reached 19 % (README, "Sizing the demo").
+# 128×128 canvas and 1.0 m output cells. The full range at the same cost (0.8 m pillars, 1.6 m cells) learned far
+# less detection in the same epochs (the demo-sizing study in docs/experiments/).
 _base_ = ['./finetune.py']
 
 data_root = 'data/v2xpnp_synth/'

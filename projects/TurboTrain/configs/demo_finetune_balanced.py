@@ -2,6 +2,6 @@
 _base_ = ['./demo_finetune.py']
 # Only the type is set, so `--cfg-options optim_wrapper.strategy.type=pcgrad` switches cleanly; turbotrain's
 # defaults are interval=10, warmup=0, balance_power=1.0, max_norm_ratio=1.0, momentum=0.0 (e.g.
-# optim_wrapper.strategy.interval=5 to change). run_experiments.py and demo_turbotrain.py use warmup=100: see
+# optim_wrapper.strategy.interval=5 to change). the study configs and demo_turbotrain.py use warmup=100: see
 # TurboTrainStrategy.
 optim_wrapper = dict(type='BalancedOptimWrapper', shared_module='trunk', strategy=dict(type='turbotrain'))

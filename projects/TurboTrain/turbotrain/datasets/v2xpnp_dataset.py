@@ -38,9 +38,7 @@ from mmdet3d.datasets import Det3DDataset
 from mmdet3d.registry import DATASETS
 from mmdet3d.structures import LiDARInstance3DBoxes
 
-from .converters.v2xpnp_converter import DEFAULT_CLASSES, DEFAULT_OBJ_TYPE_TO_CLASS, INFO_VERSION
-
-VEHICLE, INFRASTRUCTURE = 0, 1
+from .metadata import DEFAULT_CLASSES, DEFAULT_OBJ_TYPE_TO_CLASS, INFO_VERSION, INFRASTRUCTURE, VEHICLE, agent_type_of
 
 #: collaboration mode → (ego agent types, cooperator agent types)
 COLLABORATION_MODES = {
@@ -50,11 +48,6 @@ COLLABORATION_MODES = {
     'i2i': ({INFRASTRUCTURE}, {INFRASTRUCTURE}),
     'all': ({VEHICLE, INFRASTRUCTURE}, {VEHICLE, INFRASTRUCTURE}),
 }
-
-
-def agent_type_of(agent_id: int) -> int:
-    """0 = vehicle (positive id), 1 = infrastructure (negative id)."""
-    return VEHICLE if agent_id > 0 else INFRASTRUCTURE
 
 
 def boxes_world_to_frame(boxes_world: np.ndarray, world_to_frame: np.ndarray) -> np.ndarray:

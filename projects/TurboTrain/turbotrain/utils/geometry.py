@@ -44,11 +44,6 @@ def matrix_to_pose(matrix: np.ndarray) -> np.ndarray:
     return np.array([x, y, z, np.degrees(roll), np.degrees(yaw), np.degrees(pitch)])
 
 
-def relative_pose(target_to_world: np.ndarray, source_to_world: np.ndarray) -> np.ndarray:
-    """Source-frame → target-frame matrix ``inv(T_target) @ T_source`` (4, 4)."""
-    return np.linalg.inv(target_to_world) @ source_to_world
-
-
 def transform_points(points: Union[np.ndarray, torch.Tensor],
                      matrix: Union[np.ndarray, torch.Tensor]) -> Union[np.ndarray, torch.Tensor]:
     """Apply a 4×4 rigid transform to the xyz columns of ``points`` (N, ≥3); extra columns are kept."""
@@ -61,8 +56,3 @@ def transform_points(points: Union[np.ndarray, torch.Tensor],
     out = np.array(points, copy=True)
     out[:, :3] = points[:, :3] @ matrix[:3, :3].T + matrix[:3, 3]
     return out
-
-
-def yaw_of_matrix(matrix: Union[np.ndarray, torch.Tensor]) -> float:
-    """Heading (rad) of the frame's +x axis about +z, as seen in the target frame of ``matrix``."""
-    return float(np.arctan2(float(matrix[1, 0]), float(matrix[0, 0])))

@@ -42,23 +42,12 @@ import yaml
 
 from ...utils.geometry import pose_to_matrix
 from ..lidar_io import LidarReadError, LidarStats, probe_lidar, read_lidar_with_stats
+from ..metadata import DEFAULT_CLASSES, DEFAULT_OBJ_TYPE_TO_CLASS, INFO_VERSION, agent_type_name, is_vehicle
 
-INFO_VERSION = 1
 FRAME_RATE_HZ = 10
 DEFAULT_SPLITS = ('train', 'val', 'test', 'v2v_test')
 LIDAR_SUFFIXES = ('.bin', '.pcd')  # preference order when both exist for one frame
 REPORT_NAME = 'v2xpnp_conversion_report.json'
-
-# Defaults of the dataset metainfo (V2X-Real super-classes). Configs override them through the dataset's
-# ``metainfo`` (``classes``, ``obj_type_to_class``); ``V2XPnPSeqDataset.METAINFO`` re-exports these.
-DEFAULT_CLASSES = ('vehicle', 'pedestrian', 'truck')
-DEFAULT_OBJ_TYPE_TO_CLASS = {
-    'Car': 'vehicle', 'PoliceCar': 'vehicle', 'LongVehicle': 'vehicle',
-    'Pedestrian': 'pedestrian', 'Child': 'pedestrian', 'RoadWorker': 'pedestrian', 'Scooter': 'pedestrian',
-    'ScooterRider': 'pedestrian', 'Motorcycle': 'pedestrian', 'MotorcyleRider': 'pedestrian',
-    'BicycleRider': 'pedestrian',
-    'Truck': 'truck', 'Van': 'truck', 'TrashCan': 'truck', 'ConcreteTruck': 'truck', 'Bus': 'truck',
-}
 
 MERGE_TOLERANCE_M = 0.5
 MERGE_TOLERANCE_DEG = 10.0
@@ -441,7 +430,7 @@ def build_split_infos(root: str, split: str, results: List[dict], classes: Seque
             if result['agent'] is not None:
                 agents[task.agent_id] = dict(
                     agent_id=task.agent_id,
-                    agent_type='vehicle' if task.agent_id > 0 else 'infrastructure',
+                    agent_type=agent_type_name(task.agent_id),
                     lidar_path=result['agent']['lidar_path'],
                     lidar_to_world=result['agent']['lidar_to_world'],
                     num_points=result['agent']['num_points'])
@@ -494,7 +483,7 @@ def build_split_infos(root: str, split: str, results: List[dict], classes: Seque
                             f'obj_type {obj_type!r} is not in obj_type_to_class ({len(where)} annotations, first '
                             'here); kept with label -1 (not a training label)'))
 
-    vehicles = sum(1 for agents in scenario_agents.values() for a in agents if a > 0)
+    vehicles = sum(1 for agents in scenario_agents.values() for a in agents if is_vehicle(a))
     stats = dict(scenarios=len(scenario_frames), frames=len(data_list), agent_frames=agent_frames,
                  vehicles=vehicles, infrastructures=sum(len(a) for a in scenario_agents.values()) - vehicles,
                  unique_objects=len(unique_objects),

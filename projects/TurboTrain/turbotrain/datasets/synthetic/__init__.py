@@ -22,9 +22,9 @@ Public API (stable; other tests rely on it)::
 - ``seed``: the same seed (and arguments) gives byte-identical files.
 - ``lidar_format``: ``'pcd'`` (PCD v0.7, FIELDS x y z intensity, float32; binary unless
   ``pcd_binary=False``) or ``'bin'`` (float32 N×4, V2X-Real).
-- ``preset``: ``'tiny'`` (unit tests: 16×512-ray sweeps, 1 scenario × 8 frames in about a second),
-  ``'demo'`` (7 scenarios × 40 frames, 32×896 rays, under a minute on 2 cores) or ``'benchmark'``
-  (20 × 80 frames, 32×1024 rays, denser traffic; about 3 GB), or a :class:`GeneratorPreset`.
+- ``preset``: ``'tiny'`` (unit tests: 16×512-ray sweeps, 1 scenario × 8 frames), ``'demo'`` (the
+  quick start: 7 scenarios × 40 frames, 32×896 rays) or ``'benchmark'`` (20 × 80 frames, 32×1024
+  rays, denser traffic; gigabytes of files), or a :class:`GeneratorPreset`.
 - Returns a summary dict: ``out_dir, preset, seed, lidar_format, frames_per_scenario, num_scenarios,
   agent_ids, splits {split: [scenario names]}, scenarios [{name, split, index, kind, num_frames,
   num_objects, obj_types}], num_clouds, points_per_cloud {mean, min, max}, visibility

@@ -15,6 +15,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ...utils.geometry import pose_to_matrix
+from ..metadata import agent_type_name, is_vehicle
 from .kinematics import ObjectTrack
 from .lidar_simulator import STATIC_LABEL, LidarScan, LidarSpec, simulate_scan
 from .scene_layout import SceneLayout, make_layout
@@ -61,7 +62,7 @@ _INFRA_LIDAR = LidarSpec(num_beams=32,
                          max_range=120.0,
                          azimuth_offset_deg=0.17)
 PRESETS: Dict[str, GeneratorPreset] = {
-    # Unit tests: ~1 s for 1 scenario × 8 frames.
+    # Unit tests: the smallest (1 scenario × 8 frames, coarse sweeps).
     'tiny':
     GeneratorPreset('tiny',
                     1,
@@ -69,7 +70,7 @@ PRESETS: Dict[str, GeneratorPreset] = {
                     replace(_VEHICLE_LIDAR, num_beams=16, num_columns=512),
                     replace(_INFRA_LIDAR, num_beams=16, num_columns=512),
                     traffic_density=0.8),
-    # Quick start: well under a minute on 2 CPU cores.
+    # Quick start: small enough to generate and train on a few CPU cores.
     'demo':
     GeneratorPreset('demo', 7, 40, _VEHICLE_LIDAR, _INFRA_LIDAR, traffic_density=1.0),
     # Larger runs: more scenarios, longer, denser sweeps and traffic.
@@ -180,10 +181,10 @@ class SyntheticScenario:
 
     # ------------------------------------------------------------------ queries
     def agent_type(self, agent_id: int) -> str:
-        return 'vehicle' if agent_id > 0 else 'infrastructure'
+        return agent_type_name(agent_id)
 
     def lidar_spec(self, agent_id: int) -> LidarSpec:
-        return self.preset.vehicle_lidar if agent_id > 0 else self.preset.infrastructure_lidar
+        return self.preset.vehicle_lidar if is_vehicle(agent_id) else self.preset.infrastructure_lidar
 
     def agent_pose(self, agent_id: int, frame_idx: int) -> np.ndarray:
         """(6,) LiDAR pose ``[x, y, z, roll, yaw, pitch]`` (m, deg) in the world at
@@ -233,7 +234,7 @@ class SyntheticScenario:
         """The per-frame yaml content of ``agent_id`` (OpenCOOD / V2XPnP keys, plain python
         types)."""
         pose = self._poses[agent_id][frame_idx]
-        if agent_id > 0:
+        if is_vehicle(agent_id):
             track = self._track_of_agent[agent_id]
             offset = _rotate2d(track.center_offset, track.yaw[frame_idx])
             location = track.xy[frame_idx] - offset

@@ -38,10 +38,10 @@ class TemporalAttentionFusion(CellAttentionFusion):
     * it is cheap: ``O(T·C²)`` per cell with 1×1 projections and no spatial kernel.
 
     What it cannot do: see motion. Each cell mixes only its own frames, so an object's displacement between frames
-    (about one 1.0 m cell per 0.1 s frame at 10 m/s) is lost before any spatial kernel could measure it; on the demo
-    the trajectory head trained on it predicts no better than with one frame (README, "Cooperation, history and a
-    constant-velocity baseline"). :class:`TemporalConvFusion` keeps the frames apart until a spatial convolution
-    has seen them and is the one to use for prediction (README, "Motion-aware temporal fusion").
+    (about one 1.0 m cell per 0.1 s frame at 10 m/s) is lost before any spatial kernel could measure it, so the
+    trajectory head gains little from the history over a single frame (the temporal-fusion study in
+    ``docs/experiments/``). :class:`TemporalConvFusion` keeps the frames apart until a spatial convolution has seen
+    them and is the one to use for prediction.
 
     Args:
         channels (int): feature channels ``C``.

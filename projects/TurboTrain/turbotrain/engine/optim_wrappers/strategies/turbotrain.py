@@ -1,5 +1,5 @@
 """``turbotrain``: periodic conflict suppression with free updates in between (our reading of TurboTrain's
-multi-task balancing; the paper's exact rule is not public — see ``docs`` and PAPER_NOTES "Our decisions")."""
+multi-task balancing; the paper does not publish its exact rule)."""
 from typing import Dict, List, Optional
 
 import torch
@@ -14,10 +14,10 @@ class TurboTrainStrategy(BaseBalanceStrategy):
     """Conflict-suppressing updates every ``interval`` updates after ``warmup`` updates, free updates in between.
 
     The first ``warmup`` updates are free updates with the fixed weights (``sum``), or with ``warmup_weights`` when
-    given (a diagnostic: which task leads the warm-up, at the same balancing after it). Measured on the demo model: in
-    the first ~100 updates the detection gradient on the trunk is 30–1000× the prediction gradient (the untrained
-    heatmap's focal loss), so re-balancing from the first update gave detection weights of 0.002–0.07 and held its
-    loss back; after ~120 updates the ratio stays within about 1.2–3.8.
+    given (a diagnostic: which task leads the warm-up, at the same balancing after it). Why: early on, the untrained
+    heatmap's focal loss makes the detection gradient on the trunk many times the prediction gradient, so
+    re-balancing from the first update would give detection a tiny weight and hold its loss back; after the warm-up
+    the ratio of the two is moderate (the demo's logged ratios are in the balancing study page).
 
     On a conflict-suppressing update (``step >= warmup`` and ``(step − warmup) % interval == 0``, so the first update
     after the warm-up is one) with task gradients ``g_k`` on the shared parameters:
@@ -35,30 +35,22 @@ class TurboTrainStrategy(BaseBalanceStrategy):
        With ``rebalance_only_on_conflict=True`` an update whose task gradients do not conflict (every pairwise
        cosine ≥ 0) targets the fixed weights instead, ``r = w``: a task that dominates without opposing another is
        left to lead (both losses go down along the sum), and magnitudes are re-balanced only where the weaker task
-       would be overridden. Measured reason to try it: from the pretrained trunk the new detection head's gradient
-       leads the trunk's several-fold for the first few hundred updates, mostly without a conflict, and the
-       re-balancing of those updates looked like what cost detection. Measured there (3 seeds, τ = 2, norm 4):
-       it re-weighted less and came closer to ``sum`` on average (held-out vehicle AP −1.1 ± 1.2 points against
-       −2.5 ± 2.7 without it), within the noise floor, and worse than without it in two seeds of three (README,
-       "From the pretrained trunk, clipped at norm 4"). Not resolved, so off by default.
+       would be overridden. Why: from a pretrained trunk the new detection head's gradient leads the trunk's for a
+       long stretch, mostly without a conflict, and re-balancing those updates may be what costs detection there.
+       Its measured effect was within the noise (balancing study page), so it is off by default.
        With ``rebalance='loss_rate'`` the weights come instead from the rate at which each task's loss decreases
        (FAMO's rule, :class:`LossRateWeights`): logits learned from the decrease of each log-loss between updates
        and weights ``S c z_k / ℓ_k``, updated at every update (free and suppressing) from the task losses of its first
        micro-step, and on a suppressing update evaluated at the losses averaged over its micro-steps. A task whose
-       loss falls more slowly than the other's gains weight whatever its gradient norm. Measured reason to add it:
-       on the motion-aware trunk FAMO moved the prediction weight to ≈ 1.4 (detection 0.6) and prediction used it
-       without costing held-out detection, where the gradient-norm rule stayed near 1.2 with τ = 2. Measured with
-       it (5 seeds, same trunk per pair): level with FAMO (held-out vehicle AP −0.1 ± 0.7 points, ADE +0.002 ±
-       0.011 m, EPA −0.003 ± 0.016) and 4.7 AP points ahead of τ = 2 on the seed where both ran; the recipe configs
-       ship it (README, "Re-balancing by the loss-decrease rates"). With ``interval=3`` the projection shows: against
-       FAMO over 5 seeds +1.1 ± 0.9 held-out vehicle AP (4 of 5 seeds) but +0.017 ± 0.014 m ADE (all 5), EPA
-       +0.003 ± 0.009 (README, "Conflict steps every 3 updates instead of 10"); the recipe keeps 10.
+       loss falls more slowly than the other's gains weight whatever its gradient norm. Why: FAMO's weights moved
+       towards prediction further than the gradient-norm rule's, and prediction used the extra weight without
+       costing detection. The recipe configs use it, with ``interval=10`` (the comparisons, including
+       ``interval=3``, are in the balancing study page).
     3. **Suppress conflicts**: with ``h_k = λ_k g_k``, each ``h_i`` loses its component along every ``h_j`` it
        conflicts with (``h_i · h_j < 0``), PCGrad-style against the unprojected ``h_j``, in a fixed order; the shared
        gradient is ``Σ_i h_i``. Task-specific parameters get the gradient of ``Σ_k λ_k L_k``. With two tasks this is
        a re-weighting: the shared gradient is ``Σ_k c_k g_k`` with ``c_k = λ_k (1 + |cos| · ‖h_j‖ / ‖h_k‖)`` on a
-       conflict, so the task with the smaller weighted gradient gains most (measured on the demo model with the
-       loss-rate weights: detection, about +11 % on the suppressing updates; README, "Conflict steps every 3 updates").
+       conflict, so the task with the smaller weighted gradient gains most.
 
     Free updates are one backward of ``Σ_k λ_k L_k`` with the weights carried from the last suppressing update; this
     costs the same as ``sum``, which keeps the average overhead near ``1 + (K − 1) / interval`` backward passes.

@@ -1,0 +1,17 @@
+# Study row `turbotrain_full_warmup1ep`: TurboTrain: pretrained trunk + balancing after a one-epoch warm-up.
+# The recipe with a warm-up of one epoch of the demo data (266 updates) instead of 100: from the trunk, the new
+# detection head's gradient leads the trunk's for longer than 100 updates.
+# Written out as the row ran, settings equal to a base default included, so that a change of a base default
+# leaves the row as recorded.
+# The trunk is `pretrain`'s export; run_experiments.py passes its own work root's (--cfg-options
+# model.init_cfg.checkpoint=<work root>/pretrain/trunk_pretrained.pth).
+_base_ = ['../../demo_turbotrain.py']
+
+# temporal fusion: the per-cell attention over history frames the row ran with, replacing the base's module
+# and its arguments
+model = dict(
+    trunk=dict(
+        fusion_neck=dict(
+            temporal_fusion=dict(_delete_=True, type='TemporalAttentionFusion', channels=32, max_history=3))),
+    init_cfg=dict(type='PretrainedTrunk', checkpoint='work_dirs/experiments/pretrain/trunk_pretrained.pth'))
+optim_wrapper = dict(clip_grad=dict(max_norm=10), strategy=dict(max_norm_ratio=1, rebalance='grad_norm', warmup=266))
