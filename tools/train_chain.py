@@ -164,7 +164,8 @@ def run_chain(stages: List[dict], work_dir: str, nproc: int = 1, options: Option
         stage_options = list(options or [])
         if previous is not None:
             start = outputs.get(previous['name']) or finished_output(work_dir, previous)
-            if start is None or not osp.isfile(start):
+            planned = dry_run and previous['name'] in outputs  # a dry run's output is only a name
+            if start is None or not (planned or osp.isfile(start)):
                 raise ChainError(f'{label} starts from stage {previous["name"]!r}\'s output, which is missing '
                                  f'({osp.join(stage_dir(work_dir, previous), DONE_FILE)} not found); run that stage '
                                  f'first')

@@ -40,6 +40,7 @@ from typing import Dict, List, Optional
 
 from mmengine.dist import get_world_size, master_only
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 
 from mmdet3d.registry import HOOKS
 
@@ -131,15 +132,27 @@ class TrainingCostHook(Hook):
         load_from = getattr(runner, '_load_from', None)
         if saved is not None:
             self._take_previous(saved, f'{load_from} (checkpoint meta)')
+            if load_from and saved.get('stages'):
+                # the validation right after that checkpoint was saved is only in its folder's cost.json
+                stage = osp.basename(osp.normpath(saved['stages'][-1]['work_dir']))
+                self._merge_validations(osp.join(osp.dirname(load_from), self.filename), stage,
+                                        int(meta.get('iter', 0)))
         elif load_from and osp.isfile(osp.join(osp.dirname(load_from), self.filename)):
             path = osp.join(osp.dirname(load_from), self.filename)
             self._take_previous(read_cost_record(path), path)
         else:
             self.previous_record = dict(source=load_from, unknown=True, total=zero_cost())
 
-    def _trunk_checkpoint(self, runner) -> Optional[str]:
-        model_cfg = runner.cfg.get('model', {}) if getattr(runner, 'cfg', None) is not None else {}
-        for init_cfg in (model_cfg.get('init_cfg'), model_cfg.get('trunk', {}).get('init_cfg')):
+    @staticmethod
+    def _trunk_checkpoint(runner) -> Optional[str]:
+        """The checkpoint of a ``PretrainedTrunk`` init_cfg of the model or of its trunk (config, else the built
+        model's ``init_cfg``), None if there is none."""
+        model_cfg = runner.cfg.get('model') if getattr(runner, 'cfg', None) is not None else None
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        candidates = [getattr(model, 'init_cfg', None), getattr(getattr(model, 'trunk', None), 'init_cfg', None)]
+        if isinstance(model_cfg, dict):
+            candidates = [model_cfg.get('init_cfg'), (model_cfg.get('trunk') or {}).get('init_cfg')] + candidates
+        for init_cfg in candidates:
             if isinstance(init_cfg, dict) and init_cfg.get('type') == 'PretrainedTrunk':
                 return init_cfg.get('checkpoint')
         return None
@@ -148,7 +161,7 @@ class TrainingCostHook(Hook):
         self._batches_per_epoch = max(1, len(runner.train_dataloader))
         loaded = getattr(runner, '_load_from', None) and not getattr(runner, '_resume', False)
         if self._resumed:
-            self._merge_resumed_validations(runner)
+            self._merge_validations(osp.join(runner.work_dir, self.filename), self._stage_name(runner), runner.iter)
         elif isinstance(self.previous, str) and self.previous != 'auto':
             self._take_previous(read_cost_record(self.previous), self.previous)
         elif self.previous == 'auto' and not loaded:
@@ -168,21 +181,21 @@ class TrainingCostHook(Hook):
         self._start = time.perf_counter()
         self._val_seconds = 0.0
 
-    def _merge_resumed_validations(self, runner) -> None:
-        """Validations of this run after its last checkpoint was saved are in cost.json, not in the checkpoint
-        (the loop validates after saving): keep those up to the resumed iteration."""
-        path = osp.join(runner.work_dir, self.filename)
+    def _merge_validations(self, path: str, stage: str, max_iter: int) -> None:
+        """Add the validations of ``stage`` up to iteration ``max_iter`` that the cost.json at ``path`` holds and
+        the restored record lacks: the loop validates *after* saving a checkpoint, so a checkpoint's record misses
+        the validation of its own epoch."""
         if not osp.isfile(path):
             return
         try:
             record = read_cost_record(path)
         except ValueError:
             return
-        stage = self._stage_name(runner)
         seen = {(v['stage'], v['iter']) for v in self.validations}
         for entry in record.get('validations', []):
-            if entry.get('stage') == stage and entry['iter'] <= runner.iter and (stage, entry['iter']) not in seen:
+            if entry.get('stage') == stage and entry['iter'] <= max_iter and (stage, entry['iter']) not in seen:
                 self.validations.append(entry)
+        self.validations.sort(key=lambda v: v['total']['iters'])
 
     # ------------------------------------------------------------------ counting
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
