@@ -107,3 +107,19 @@ def test_chain_files_name_existing_configs(chain):
     assert [s['name'] for s in manual] == ['stage1_single_agent_det', 'stage2_temporal_pred', 'stage3_joint',
                                            'stage4_multi_agent_fusion']
     assert all(s['start_key'] == 'load_from' and s['output'] is None for s in manual)
+
+
+@pytest.mark.parametrize('size', ['demo_', ''])
+def test_stage_models_build_with_their_freezing(size):
+    from mmengine.registry import init_default_scope
+
+    from mmdet3d.registry import MODELS
+    cfg = Config.fromfile(osp.join(CONFIGS, f'manual/{size}stage2_temporal_pred.py'))
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model)
+    frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
+    prefixes = tuple(m + '.' for m in cfg.model.frozen_modules)
+    assert frozen == {name for name, _ in model.named_parameters() if name.startswith(prefixes)}
+    assert any(n.startswith('trunk.fusion_neck.') for n, p in model.named_parameters() if p.requires_grad)
+    stage1 = MODELS.build(Config.fromfile(osp.join(CONFIGS, f'manual/{size}stage1_single_agent_det.py')).model)
+    assert stage1.traj_head is None and all(p.requires_grad for p in stage1.parameters())

@@ -109,9 +109,24 @@ def test_report_only_reads_the_archived_records(tmp_path, capsys):
         paper_comparison.main(['--report-only', '--records', str(tmp_path / 'empty')])
 
 
-def test_study_refuses_held_out_data_of_the_training_seed(tmp_path, tiny_dataset_root):
+def test_study_refuses_held_out_data_of_the_training_seed(tmp_path, capsys):
+    roots = []
+    for name in ('train_data', 'heldout'):
+        root = tmp_path / name
+        root.mkdir()
+        for split in ('train', 'test'):
+            (root / f'v2xpnp_infos_{split}.pkl').write_bytes(b'')
+        (root / 'synthetic_summary.json').write_text(json.dumps(dict(seed=0)))
+        roots.append(str(root))
     with pytest.raises(SystemExit):
-        paper_comparison.main(['--data-root', tiny_dataset_root, '--heldout-root', tiny_dataset_root])
+        paper_comparison.main(['--data-root', roots[0], '--heldout-root', roots[0]])
+    assert '--heldout-root must differ from --data-root' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        paper_comparison.main(['--data-root', roots[0], '--heldout-root', roots[1]])
+    assert "generated with the training data's generator seed 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        paper_comparison.main(['--data-root', roots[0]])
+    assert '--heldout-root is required' in capsys.readouterr().err
 
 
 @pytest.fixture(scope='module')
