@@ -123,3 +123,25 @@ def test_stage_models_build_with_their_freezing(size):
     assert any(n.startswith('trunk.fusion_neck.') for n, p in model.named_parameters() if p.requires_grad)
     stage1 = MODELS.build(Config.fromfile(osp.join(CONFIGS, f'manual/{size}stage1_single_agent_det.py')).model)
     assert stage1.traj_head is None and all(p.requires_grad for p in stage1.parameters())
+
+
+@pytest.mark.parametrize('stage', ['stage1_single_agent_det', 'stage2_temporal_pred', 'stage3_joint',
+                                   'stage4_multi_agent_fusion'])
+def test_every_trained_parameter_of_a_stage_gets_a_gradient(stage):
+    """DDP runs without find_unused_parameters (utils/launch.py): in every stage, with its ablated input and frozen
+    modules, each parameter that trains must receive a gradient from one backward of the summed losses."""
+    import torch
+    from mmengine.registry import init_default_scope
+
+    from mmdet3d.registry import MODELS
+    from projects.TurboTrain.turbotrain.models.data_preprocessors import coop_collate
+    from tests.models.coop_fakes import make_packed_sample
+    cfg = Config.fromfile(osp.join(CONFIGS, f'manual/demo_{stage}.py'))
+    init_default_scope(cfg.default_scope)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).train()
+    samples = [make_packed_sample(num_agents=3, history=3, future=10, seed=s) for s in (0, 1)]
+    batch = model.data_preprocessor(coop_collate(samples), True)
+    total, _ = model.parse_losses(model(**batch, mode='loss'))
+    total.backward()
+    assert [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None] == []

@@ -148,6 +148,10 @@ def test_cost_of_a_pretrained_trunk_is_read_from_its_folder(tmp_path):
     make_runner(tmp_path / 'lone', max_epochs=1, model=model).train()
     cost = cost_of(tmp_path / 'lone')
     assert cost['previous']['unknown'] and counts(cost['total']) == (3, 1.0, 7)
+    # and so is every stage after it
+    make_runner(tmp_path / 'after_lone', max_epochs=1, load_from=str(tmp_path / 'lone' / 'epoch_1.pth')).train()
+    cost = cost_of(tmp_path / 'after_lone')
+    assert cost['previous']['unknown'] and counts(cost['total']) == (6, 2.0, 14)
 
 
 def test_explicit_previous_record_and_bad_records(tmp_path):

@@ -109,7 +109,9 @@ class TrainingCostHook(Hook):
         return add_costs(self.previous_record['total'], self.run_cost)
 
     def _take_previous(self, record: dict, source: str) -> None:
-        self.previous_record = dict(source=source, unknown=False,
+        # an earlier run that itself lacked its start's cost leaves the whole chain under-counted
+        unknown = bool((record.get('previous') or {}).get('unknown'))
+        self.previous_record = dict(source=source, unknown=unknown,
                                     total={k: record['total'].get(k, 0) for k in COST_KEYS})
         self.stages = copy.deepcopy(record.get('stages', []))
         self.validations = copy.deepcopy(record.get('validations', []))
@@ -174,7 +176,8 @@ class TrainingCostHook(Hook):
                     self.previous_record = dict(source=trunk, unknown=True, total=zero_cost())
         if self.previous_record.get('unknown'):
             runner.logger.warning(f'TrainingCostHook: no training-cost record for the start checkpoint '
-                                  f'{self.previous_record["source"]}; its cost is not counted')
+                                  f'{self.previous_record["source"]} or one of the runs before it; that cost is '
+                                  'not counted')
         elif self.previous_record['source']:
             runner.logger.info(f'TrainingCostHook: carrying {self._describe(self.previous_record["total"])} from '
                                f'{self.previous_record["source"]}')
