@@ -283,10 +283,11 @@ def plot_curves(records: Dict[str, Dict[int, dict]], path: str, cost_key: str = 
                     grouped.setdefault(round(x, 2), []).append(y)
             if grouped:
                 xs = sorted(grouped)
+                seeds = f"{len(runs)} seed{'s' if len(runs) > 1 else ''}"
                 ax.plot(xs, [sum(grouped[x]) / len(grouped[x]) for x in xs], marker='o', markersize=3,
-                        color=colours.get(recipe), label=f'{LABELS.get(recipe, recipe)} ({len(runs)} seeds)')
+                        color=colours.get(recipe), label=f'{LABELS.get(recipe, recipe)} ({seeds})')
         ax.set_xlabel('cumulative training cost (' + ('epochs' if cost_key == 'epochs' else 'wall seconds') + ')')
-        ax.set_ylabel(f'validation {title}')
+        ax.set_ylabel(f'validation {title}' + (' (%)' if scale == 100 else ''))
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, loc='lower right')
     fig.suptitle('TurboTrain vs manual 4-stage vs one-time training: validation metric against training cost')
@@ -345,8 +346,11 @@ def test_final(stages: List[dict], seed_dir: str, heldout_root: str, options: Li
         done = json.load(f)
     test_dir = osp.join(folder, 'test_heldout')
     start_options = [o for o in done['options'] if o.startswith(final['start_key'] + '=')]
+    # custom_hooks=[]: the stages' EarlyStoppingHook looks at the train loop before any run, which would make a
+    # test build the training set
     cmd = [sys.executable, osp.join('tools', 'test.py'), final['config'], done['output'], '--work-dir', test_dir,
-           '--cfg-options'] + options + data_options(heldout_root, ('test_dataloader',)) + start_options
+           '--cfg-options'] + options + data_options(heldout_root, ('test_dataloader',)) + start_options + [
+               'custom_hooks=[]']
     with open(osp.join(folder, log_name), 'w') as log:
         code = subprocess.run(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
     if code != 0:
