@@ -3,6 +3,8 @@
 # frozen, summed losses. Its last checkpoint is the pipeline's final model, tested on held-out scenarios.
 # Budget: at most 4 epochs, stopped at the first validation that does not improve EPA; see
 # demo_stage1_single_agent_det.py.
+# Testing: tools/test.py CONFIG CKPT --cfg-options custom_hooks=[] (mmengine's EarlyStoppingHook builds the train
+# loop, i.e. the training set, before any run, even a test).
 _base_ = ['../demo_finetune.py']
 
 max_epochs = 4

@@ -1,6 +1,8 @@
 # Manual 4-stage pipeline, stage 4 of 4 (full size, GPUs): multi-agent fusion, from stage 3's checkpoint.
 # Cooperators and history on, nothing frozen, summed losses (as demo_stage4_multi_agent_fusion.py).
 # Budget: at most 30 epochs, stopped after 3 validations without an EPA gain.
+# Testing: tools/test.py CONFIG CKPT --cfg-options custom_hooks=[] (mmengine's EarlyStoppingHook builds the train
+# loop, i.e. the training set, before any run, even a test).
 _base_ = ['../finetune.py']
 
 max_epochs = 30
