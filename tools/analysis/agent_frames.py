@@ -7,9 +7,20 @@ encoder is the hot spot, /work/shared/PERF_NOTES.md): cooperators + history (the
 import argparse
 import os.path as osp
 import sys
+from typing import Dict
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for _cli
 from _cli import fail  # noqa: E402
+
+
+def agent_frames_per_sample(dataset) -> Dict[str, float]:
+    """Mean valid agent-frames per sample of a ``V2XPnPSeqDataset``: ``cooperative`` (every agent and history
+    frame), ``ego_history`` (agent 0, every frame), ``ego_current`` (agent 0, frame T-1)."""
+    import numpy as np
+    valid = [np.asarray(dataset.get_data_info(i)['agent_frame_valid'], dtype=bool) for i in range(len(dataset))]
+    return dict(samples=len(valid), cooperative=float(np.mean([v.sum() for v in valid])),
+                ego_history=float(np.mean([v[0].sum() for v in valid])),
+                ego_current=float(np.mean([v[0, -1] for v in valid])))
 
 
 def main() -> None:
@@ -20,15 +31,13 @@ def main() -> None:
     ann_file = osp.join(args.data_root, f'v2xpnp_infos_{args.split}.pkl')
     if not osp.isfile(ann_file):
         fail(f'info file not found: {ann_file} (run tools/create_data.py v2xpnp first)')
-    import numpy as np
-
     from projects.TurboTrain.turbotrain.datasets import V2XPnPSeqDataset
     dataset = V2XPnPSeqDataset(data_root=args.data_root, ann_file=osp.basename(ann_file), pipeline=[],
                                serialize_data=False)
-    valid = [np.asarray(dataset.get_data_info(i)['agent_frame_valid']) for i in range(len(dataset))]
-    print(f'{ann_file}: {len(dataset)} samples; agent-frames encoded per sample: cooperators + history '
-          f'{np.mean([v.sum() for v in valid]):.2f}, ego + history {np.mean([v[0].sum() for v in valid]):.2f}, '
-          f'ego current frame {np.mean([v[0, -1] for v in valid]):.2f}')
+    counts = agent_frames_per_sample(dataset)
+    print(f"{ann_file}: {counts['samples']} samples; agent-frames encoded per sample: cooperators + history "
+          f"{counts['cooperative']:.2f}, ego + history {counts['ego_history']:.2f}, ego current frame "
+          f"{counts['ego_current']:.2f}")
 
 
 if __name__ == '__main__':
