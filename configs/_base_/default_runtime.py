@@ -7,7 +7,10 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='Det3DVisualizationHook'))
+    visualization=dict(type='Det3DVisualizationHook'),
+    # cumulative iterations/epochs/samples/wall seconds of the recipe (earlier stages and pretraining included),
+    # stamped on every validation; <work_dir>/cost.json (projects/TurboTrain engine/hooks/training_cost_hook.py)
+    training_cost=dict(type='TrainingCostHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

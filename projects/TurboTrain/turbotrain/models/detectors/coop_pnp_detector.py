@@ -1,7 +1,7 @@
 """Cooperative perception-and-prediction detector: shared trunk + detection head + trajectory head."""
 import copy
 from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.utils import is_list_of
@@ -10,6 +10,7 @@ from torch import Tensor
 from mmdet3d.models.detectors import Base3DDetector
 from mmdet3d.registry import MODELS
 from mmdet3d.structures import Det3DDataSample
+from ..freezing import freeze_modules, keep_frozen_in_eval
 
 
 @MODELS.register_module()
@@ -32,6 +33,9 @@ class CoopPnPDetector(Base3DDetector):
         train_cfg (dict, optional): ``det`` (head train config), ``ego_only``, ``current_frame_only``.
         test_cfg (dict, optional): ``det`` (head test config), ``ego_only``, ``current_frame_only``.
         data_preprocessor (dict, optional): ``CoopDataPreprocessor`` config.
+        frozen_modules (list[str], optional): dotted names of submodules to freeze (e.g. ``'trunk.backbone'``,
+            ``'bbox_head'``): no gradient, norm statistics kept (eval mode), see ``models/freezing.py``. Used by
+            the staged (manual) training recipe.
     """
 
     def __init__(self,
@@ -41,6 +45,7 @@ class CoopPnPDetector(Base3DDetector):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
+                 frozen_modules: Sequence[str] = (),
                  init_cfg=None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.train_cfg = train_cfg or {}
@@ -50,6 +55,14 @@ class CoopPnPDetector(Base3DDetector):
         bbox_head.update(train_cfg=self.train_cfg.get('det'), test_cfg=self.test_cfg.get('det'))
         self.bbox_head = MODELS.build(bbox_head)
         self.traj_head = MODELS.build(traj_head) if traj_head is not None else None
+        self.frozen_module_names = list(frozen_modules)
+        self._frozen = freeze_modules(self, self.frozen_module_names)
+
+    def train(self, mode: bool = True) -> 'CoopPnPDetector':
+        """``nn.Module.train``, leaving the frozen submodules in eval mode."""
+        super().train(mode)
+        keep_frozen_in_eval(self._frozen)
+        return self
 
     # ------------------------------------------------------------------ inputs
     @staticmethod

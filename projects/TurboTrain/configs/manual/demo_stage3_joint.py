@@ -1,0 +1,20 @@
+# Manual 4-stage pipeline, stage 3 of 4 (CPU demo): joint detection + prediction tuning. Starts from stage 2's
+# checkpoint (set by tools/train_chain.py). Still the ego vehicle alone with its history; nothing frozen: the
+# encoder, fusion and both heads are tuned together on the summed losses.
+# Budget: at most 3 epochs, stopped at the first validation that does not improve EPA; see
+# demo_stage1_single_agent_det.py.
+_base_ = ['../demo_finetune.py']
+
+max_epochs = 3
+lr = 2e-3
+model = dict(train_cfg=dict(ego_only=True), test_cfg=dict(ego_only=True))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=lr * 1e-2, by_epoch=True, begin=0,
+         end=max_epochs, convert_to_iter_based=True),
+]
+train_cfg = dict(max_epochs=max_epochs, val_interval=1)
+# clipped at norm 4 as demo_turbotrain.py (the demo model's gradient norms are 3-4): every recipe of the paper
+# comparison shares the optimizer settings, so only the recipe differs
+optim_wrapper = dict(clip_grad=dict(max_norm=4))
+custom_hooks = [dict(type='EarlyStoppingHook', monitor='v2xpnp/EPA', rule='greater', min_delta=0.0, patience=1)]

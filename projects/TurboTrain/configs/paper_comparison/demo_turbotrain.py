@@ -1,0 +1,13 @@
+# Paper comparison (CPU demo), recipe "TurboTrain pretraining + balancing": demo_turbotrain.py (the pretrained
+# trunk, balanced fine-tuning, gradients clipped at norm 4).
+# Budget: 3 fine-tuning epochs, as demo_turbotrain_sum.py; validated every epoch for the cost curve.
+_base_ = ['../demo_turbotrain.py']
+
+max_epochs = 3
+lr = 2e-3
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=lr * 1e-2, by_epoch=True, begin=0,
+         end=max_epochs, convert_to_iter_based=True),
+]
+train_cfg = dict(max_epochs=max_epochs, val_interval=1)
