@@ -12,6 +12,8 @@ DOCS = ['README.md'] + sorted(
 LINK = re.compile(r'\[[^\]]*\]\(([^)\s]+)\)')
 # a repository path in backticks or in a command: starts at one of the project's own top-level folders
 REPO_PATH = re.compile(r"(?<![\w./-])((?:projects|configs|tools|tests)/[^\s`'\"()\[\],;:]*)")
+# what a command writes (--plot FILE, --out DIR, ...) need not exist before it runs
+OUTPUT_ARG = re.compile(r'--(?:plot|out|out-dir|work-dir|work-root|dest|show-dir|video)[ =]\S+')
 PLACEHOLDER = re.compile(r'[*{}<>$]|\.\.\.|/NAME|CONFIG|CKPT')
 
 
@@ -23,7 +25,7 @@ def _links(text: str):
 
 
 def _repo_paths(text: str):
-    for path in REPO_PATH.findall(text):
+    for path in REPO_PATH.findall(OUTPUT_ARG.sub('', text)):
         path = path.rstrip('.')
         if not PLACEHOLDER.search(path):
             yield path
@@ -45,6 +47,7 @@ def test_named_repository_paths_exist(doc):
 
 
 def test_the_checks_see_links_and_paths():
-    text = 'see [a](docs/x.md#y), [web](https://a.b/c) and `tools/train.py`, `projects/TurboTrain/configs/*.py`'
+    text = ('see [a](docs/x.md#y), [web](https://a.b/c) and `tools/train.py`, `projects/TurboTrain/configs/*.py`, '
+            '`tools/x.py --plot projects/out.png`')
     assert list(_links(text)) == ['docs/x.md']
-    assert list(_repo_paths(text)) == ['tools/train.py']
+    assert list(_repo_paths(text)) == ['tools/train.py', 'tools/x.py']
