@@ -1,6 +1,7 @@
 # Shared by dist_train.sh and dist_test.sh (sourced): torchrun settings and the Python to use.
 # NNODES, NODE_RANK, MASTER_ADDR, PORT: multi-node rendezvous (defaults: one node on this machine).
-# SKIP_CHECK=1 skips the single-process input check before torchrun (the ranks still check, rank 0 reports).
+# CHECK_ONLY=1 stops after the single-process input check (nothing is launched); SKIP_CHECK=1 skips that check
+# (the ranks still check their inputs, and only rank 0 reports a problem).
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
@@ -21,6 +22,7 @@ check_inputs() {  # check_inputs SCRIPT ARGS...: the script's own --check in one
   local status=0
   "$PYTHON" "$@" --check >/dev/null || status=$?
   [ "$status" = 0 ] || exit "$status"
+  if [ "${CHECK_ONLY:-0}" = 1 ]; then echo "$2: inputs checked (CHECK_ONLY=1: not launched)"; exit 0; fi
 }
 
 torchrun_script() {  # torchrun_script NPROC SCRIPT ARGS...: one process per NPROC on each node

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TurboTrain end to end on synthetic demo data (~15 min on 2 CPU cores):
 #   generate -> convert -> masked pretraining -> balanced fine-tuning from the pretrained trunk -> test (metrics)
-#   bash tools/quickstart.sh [WORK_ROOT]          (default work_dirs/quickstart)
+#   bash tools/quickstart.sh [--check] [WORK_ROOT]   (default work_dirs/quickstart; --check: check the environment
+#                                                    variables below and the data folder, then stop)
 # Environment: DATA (default data/v2xpnp_synth), SCENARIOS (10, at least 3), SPLIT ("0.7 0.1 0.2": train/val/test
 # fractions of the scenarios), SEED (0), PRETRAIN_EPOCHS (1), FINETUNE_EPOCHS (2).
 # Data is generated and converted in DATA.partial and renamed to DATA only when complete (with a .quickstart_done
@@ -9,7 +10,10 @@
 # full output goes to WORK_ROOT/logs/<step>.log; a failing step prints its error line and that log's path.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-WORK=${1:-work_dirs/quickstart}
+CHECK=0
+ARGS=()
+for arg in "$@"; do if [ "$arg" = --check ]; then CHECK=1; else ARGS+=("$arg"); fi; done
+WORK=${ARGS[0]:-work_dirs/quickstart}
 DATA=${DATA:-data/v2xpnp_synth}
 DATA=${DATA%/}
 SCENARIOS=${SCENARIOS:-10}
@@ -35,6 +39,13 @@ read -r -a SPLIT_FRACTIONS <<< "$SPLIT"
 for f in "${SPLIT_FRACTIONS[@]}"; do
   [[ "$f" =~ ^(0|1)?(\.[0-9]+)?$ && -n "$f" && "$f" != . ]] || die "SPLIT fractions must be numbers in [0, 1], got '$SPLIT'"
 done
+if [ -e "$DATA" ] && [ ! -f "$DATA/$MARKER" ]; then
+  missing=()
+  for info in "${INFOS[@]}"; do [ -f "$DATA/$info" ] || missing+=("$info"); done
+  [ ${#missing[@]} = 0 ] || die "$DATA exists but is not complete quick-start data (no ${missing[*]}, no $MARKER):" \
+    "move it away or set DATA=another folder"
+fi
+if [ "$CHECK" = 1 ]; then echo "quick start settings checked (data: $DATA, work dir: $WORK)"; exit 0; fi
 mkdir -p "$WORK/logs"
 
 step() { printf '\n[quickstart %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -49,8 +60,8 @@ run_step() {
   set -e
   if [ "$status" != 0 ]; then
     local cause
-    cause=$(grep -E '^error: ' "$log" | tail -n 1)
-    [ -n "$cause" ] || cause=$(grep -E '^[A-Za-z_.]*(Error|Exception|Interrupt)\b' "$log" | tail -n 1)
+    cause=$(grep -E '^error: ' "$log" | tail -n 1 || true)
+    [ -n "$cause" ] || cause=$(grep -E '^[A-Za-z_.]*(Error|Exception|Interrupt)\b' "$log" | tail -n 1 || true)
     [ -n "$cause" ] || cause=$(tail -n 1 "$log")
     echo "error: quick start step '$name' failed (exit $status): ${cause#error: } (full log: $log)" >&2
     exit 1
@@ -61,10 +72,6 @@ start=$(date +%s)
 if [ -f "$DATA/$MARKER" ]; then
   step "1-2/5 reusing synthetic data and info files in $DATA"
 elif [ -e "$DATA" ]; then
-  missing=()
-  for info in "${INFOS[@]}"; do [ -f "$DATA/$info" ] || missing+=("$info"); done
-  [ ${#missing[@]} = 0 ] || die "$DATA exists but is not complete quick-start data (no ${missing[*]}, no $MARKER):" \
-    "move it away or set DATA=another folder"
   step "1-2/5 using the converted data in $DATA"
 else
   PARTIAL="$DATA.partial"

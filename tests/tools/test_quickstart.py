@@ -49,7 +49,8 @@ def quickstart(tmp_path):
     def run(fail=None, **env):
         calls.write_text('')
         full_env = dict(os.environ, PYTHON=str(fake), FAKE_CALLS=str(calls), FAKE_FAIL=fail or '',
-                        DATA=str(tmp_path / 'data' / 'synth'), **env)
+                        DATA=str(tmp_path / 'data' / 'synth'))
+        full_env.update(env)
         proc = subprocess.run(['bash', 'tools/quickstart.sh', str(tmp_path / 'work')], cwd=REPO_ROOT, env=full_env,
                               capture_output=True, text=True, timeout=60)
         return proc, calls.read_text().splitlines()
@@ -58,12 +59,12 @@ def quickstart(tmp_path):
 
 @pytest.mark.parametrize('env,message', [
     (dict(SCENARIOS='ten'), "SCENARIOS must be a positive integer, got 'ten'"),
-    (dict(SCENARIOS='2'), 'SCENARIOS must be at least 3'),
+    (dict(SCENARIOS='2'), 'SCENARIOS must be at least 3 (one each for train, val and test), got 2'),
     (dict(PRETRAIN_EPOCHS='one'), "PRETRAIN_EPOCHS must be a positive integer, got 'one'"),
     (dict(FINETUNE_EPOCHS='0'), "FINETUNE_EPOCHS must be a positive integer, got '0'"),
     (dict(SEED='-1'), "SEED must be a non-negative integer, got '-1'"),
     (dict(SPLIT='0.7 0.3'), "SPLIT must be three fractions (train val test), got '0.7 0.3'"),
-    (dict(SPLIT='0.7 0.1 x'), 'SPLIT fractions must be numbers in [0, 1]'),
+    (dict(SPLIT='0.7 0.1 x'), "SPLIT fractions must be numbers in [0, 1], got '0.7 0.1 x'"),
 ])
 def test_environment_checked_before_anything_runs(quickstart, env, message):
     run, tmp_path = quickstart
@@ -131,3 +132,18 @@ def test_existing_incomplete_data_is_refused_not_touched(quickstart):
     assert proc.stderr.strip().startswith(f'error: {data} exists but is not complete quick-start data '
                                           '(no v2xpnp_infos_val.pkl v2xpnp_infos_test.pkl')
     assert (data / 'v2xpnp_infos_train.pkl').read_text() == 'mine'
+
+
+def test_check_mode_validates_and_stops(quickstart):
+    run, tmp_path = quickstart
+    proc, calls = run()
+    assert proc.returncode == 0
+    full_env = dict(os.environ, DATA=str(tmp_path / 'data' / 'synth'), SCENARIOS='x')
+    proc = subprocess.run(['bash', 'tools/quickstart.sh', str(tmp_path / 'w2'), '--check'], cwd=REPO_ROOT,
+                          env=full_env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "SCENARIOS must be a positive integer, got 'x'" in proc.stderr
+    full_env.pop('SCENARIOS')
+    proc = subprocess.run(['bash', 'tools/quickstart.sh', '--check', str(tmp_path / 'w2')], cwd=REPO_ROOT,
+                          env=full_env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and 'quick start settings checked' in proc.stdout
+    assert not (tmp_path / 'w2').exists()
