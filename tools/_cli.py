@@ -66,20 +66,24 @@ def check_checkpoint(path: str, what: str = 'checkpoint') -> str:
 
 # ------------------------------------------------------------------------------------------------------ config
 def load_config(path: str, cfg_options: Optional[dict] = None):
-    """Load an mmengine config with a one-line error for a missing or broken file; ``cfg_options`` are checked
-    against the config (:func:`check_cfg_options`) before they are merged."""
+    """Load an mmengine config with a one-line error for a missing or broken file, then :func:`merge_cfg_options`."""
     from mmengine.config import Config
     require_file(path, 'config file')
     try:
         cfg = Config.fromfile(path)
     except Exception as exc:  # syntax errors, missing _base_ files, failed custom imports
         fail(f'cannot load config {path}: {type(exc).__name__}: {exc}')
+    merge_cfg_options(cfg, cfg_options, path)
+    return cfg
+
+
+def merge_cfg_options(cfg, cfg_options: Optional[dict], path: str) -> None:
+    """Merge ``--cfg-options`` after checking every key (:func:`check_cfg_options`); one-line error otherwise."""
     if cfg_options:
         problem = check_cfg_options(cfg, cfg_options)
         if problem:
             fail(f'--cfg-options {problem} (config {path})')
         cfg.merge_from_dict(cfg_options)
-    return cfg
 
 
 def runner_keys() -> set:

@@ -10,7 +10,8 @@ a problem ends in one ``error:`` line (rank 0 only under torchrun) and exit stat
 import argparse
 
 import _cli  # noqa: F401  (first: puts the repo root on sys.path)
-from _cli import add_runner_args, build_runner, check_checkpoint, check_data, load_config, set_data_root, set_work_dir
+from _cli import (add_runner_args, build_runner, check_checkpoint, check_data, load_config, merge_cfg_options,
+                  set_data_root, set_work_dir)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -24,11 +25,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 def prepare(argv=None):
     """Parse the arguments and return ``(args, cfg)`` with every input checked (exits on the first problem)."""
     args = parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_config(args.config)
     check_checkpoint(args.checkpoint, 'checkpoint')
     set_work_dir(cfg, args.config, args.work_dir)
     if args.data_root is not None:
         set_data_root(cfg, args.data_root)
+    merge_cfg_options(cfg, args.cfg_options, args.config)  # explicit keys win over --data-root
     cfg.load_from = args.checkpoint
     cfg.resume = False
     check_data(cfg, ['test_dataloader'])

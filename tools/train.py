@@ -14,7 +14,7 @@ import os.path as osp
 
 import _cli  # noqa: F401  (first: puts the repo root on sys.path)
 from _cli import (add_runner_args, build_runner, check_checkpoint, check_data, check_init_checkpoints, fail,
-                  load_config, set_data_root, set_epochs, set_work_dir)
+                  load_config, merge_cfg_options, set_data_root, set_epochs, set_work_dir)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -78,7 +78,7 @@ def resolve_resume(cfg, resume: str) -> None:
 def prepare(argv=None):
     """Parse the arguments and return ``(args, cfg)`` with every input checked (exits on the first problem)."""
     args = parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_config(args.config)
     set_work_dir(cfg, args.config, args.work_dir)
     if args.data_root is not None:
         set_data_root(cfg, args.data_root)
@@ -86,6 +86,7 @@ def prepare(argv=None):
         if args.epochs < 1:
             fail(f'--epochs must be a positive integer, got {args.epochs}')
         set_epochs(cfg, args.epochs)
+    merge_cfg_options(cfg, args.cfg_options, args.config)  # explicit keys win over --data-root / --epochs
     if args.amp:
         enable_amp(cfg)
     if args.auto_scale_lr:

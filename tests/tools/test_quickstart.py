@@ -26,14 +26,15 @@ case "$tool" in
   train.py)
     work=$(arg --work-dir "$@"); mkdir -p "$work"
     if [ "$FAKE_FAIL" = pretrain ]; then
-      printf 'Traceback (most recent call last):\n  File "x.py", line 1\nFileNotFoundError: [Errno 2] No such file or directory: %s\n' \
-        "'data/x/v2xpnp_infos_val.pkl'"; exit 1
+      printf 'Traceback (most recent call last):\n  File "x.py", line 1\n'
+      echo "FileNotFoundError: [Errno 2] No such file or directory: 'data/x/v2xpnp_infos_val.pkl'"; exit 1
     fi
     case "$1" in *pretrain*) touch "$work/trunk_pretrained.pth" ;;
                  *) touch "$work/epoch_1.pth"; echo "$work/epoch_1.pth" > "$work/last_checkpoint" ;; esac
     echo 'Epoch(train) [1][1/1]  loss: 1.0' ;;
   test.py)
-    work=$(arg --work-dir "$@"); mkdir -p "$work/20260101_000000"; echo '{}' > "$work/20260101_000000/v2xpnp_metrics.json"
+    work=$(arg --work-dir "$@"); mkdir -p "$work/20260101_000000"
+    echo '{}' > "$work/20260101_000000/v2xpnp_metrics.json"
     echo 'V2XPnP metrics'; echo ' mAP 0.1' ;;
 esac
 '''

@@ -179,7 +179,8 @@ def test_readme_has_commands():
 
 
 def test_every_readme_command_has_a_rule():
-    unknown = [f'README.md:{line}: {command}' for line, command in COMMANDS if mode_of(program_of(command)[0])[1] is None]
+    unknown = [f'README.md:{line}: {command}' for line, command in COMMANDS
+               if mode_of(program_of(command)[0])[1] is None]
     assert not unknown, ('README commands whose program is not in PROGRAMS (tests/tools/test_readme_commands.py): '
                          'add it there with how to check it\n' + '\n'.join(unknown))
 

@@ -32,8 +32,8 @@ def test_text_line_keeps_the_summary_and_the_tag_keeps_everything():
     for key in ('cos_min', 'norm_ratio', 'conflict', 'conflict_frac', 'grad_norm_det', 'shared_coeff_pred'):
         assert f'balance/{key}:' in full_line and f'balance/{key}:' not in line
     # everything else of mmengine's line is untouched: only the dropped items are missing
-    dropped = [f'balance/{key}: {BALANCE[key]:.4f}' for key in BALANCE if key not in ('weight_det', 'weight_pred',
-                                                                                        'cos')]
+    summary = ('weight_det', 'weight_pred', 'cos')
+    dropped = [f'balance/{key}: {BALANCE[key]:.4f}' for key in BALANCE if key not in summary]
     assert line.split('  ') == [item for item in full_line.split('  ') if item not in dropped]
 
 
