@@ -178,6 +178,7 @@ def check_cfg_options(cfg, options: Dict[str, object]) -> Optional[str]:
     were copied into the dicts that use them when the file was parsed), is refused, naming where its value went.
     """
     top_level = runner_keys()
+    cfg = getattr(cfg, '_cfg_dict', cfg)  # a Config wraps its ConfigDict
     for key, value in options.items():
         parts = key.split('.')
         if len(parts) == 1:

@@ -69,7 +69,10 @@ def test_augmentation_depends_on_the_seed_not_on_the_process_history(augmented_d
     """The training pipeline flips / rotates / scales at random: with a SeededIndex it draws the same whatever the
     global numpy state (another epoch, another worker), and a different seed draws differently."""
     def points(idx):
-        return torch.cat(augmented_dataset[idx]['inputs']['points'])
+        """The augmentation's result: the agents' poses in the (augmented) ego frame and the label boxes."""
+        packed = augmented_dataset[idx]
+        boxes = packed['data_samples'].gt_instances_3d.bboxes_3d.tensor
+        return torch.cat([packed['inputs']['agent_poses'].flatten().double(), boxes.flatten().double()])
 
     np.random.seed(1)
     first = points(SeededIndex(0, 7))

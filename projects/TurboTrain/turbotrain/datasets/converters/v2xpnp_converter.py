@@ -72,11 +72,11 @@ def info_filename(split: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------------------
-@dataclass
 class EmptyDatasetError(ValueError):
     """A split to convert holds no scenario or no usable frame (nothing is written)."""
 
 
+@dataclass
 class Issue:
     """One reported problem. ``severity``: 'error' (something skipped), 'warning' (suspicious, kept or handled
     by a rule), 'info' (ignored by design)."""
