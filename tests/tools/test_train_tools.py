@@ -120,7 +120,8 @@ def test_pretraining_resume_continues_identically(tiny_dataset_root, tmp_path):
 
 
 def one_line_error(cmd: list) -> str:
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHON=PYTHON))
     assert proc.returncode != 0
     assert 'Traceback' not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
@@ -138,9 +139,20 @@ def test_bad_input_gives_one_line_errors(tmp_path):
 
 
 # --------------------------------------------------------------------------------- first-hour mistakes (issue 28)
+def tool_module(tool: str):
+    """``tools/<tool>.py`` as a module (by path: ``test`` would be the standard library's package)."""
+    import importlib.util
+    name = f'tools_{tool}'
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, osp.join(REPO_ROOT, 'tools', f'{tool}.py'))
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
 def prepared_error(capsys, tool: str, argv: list) -> str:
     """Run ``tools/<tool>.py``'s input checks in this process; expect exit 2 with one ``error:`` line."""
-    module = __import__(tool)  # tools/ is on sys.path (tests/conftest.py)
+    module = tool_module(tool)
     with pytest.raises(SystemExit) as exit_info:
         module.prepare(argv)
     assert exit_info.value.code == 2
@@ -156,7 +168,9 @@ def test_missing_data_names_the_info_file_and_create_data(capsys, tmp_path):
     assert line == (f'error: no info file {empty}/v2xpnp_infos_train.pkl (train_dataloader): run tools/create_data.py '
                     f'v2xpnp --root-path {empty} first (synthetic data: bash tools/quickstart.sh), or pass '
                     '--data-root DIR')
-    line = prepared_error(capsys, 'test', [CONFIG, __file__, '--data-root', str(tmp_path / 'none')])  # any file
+    import torch
+    torch.save({'state_dict': {}}, tmp_path / 'epoch_1.pth')
+    line = prepared_error(capsys, 'test', [CONFIG, str(tmp_path / 'epoch_1.pth'), '--data-root', str(tmp_path / 'none')])
     assert f'data root {tmp_path}/none does not exist (test_dataloader)' in line
 
 
@@ -170,7 +184,7 @@ def test_missing_validation_split_is_caught_before_training(capsys, tiny_dataset
 
 
 def test_options_users_change_most(capsys, tiny_dataset_root, tmp_path):
-    import train
+    train = tool_module('train')
     assert 'did you mean max_epochs' in prepared_error(capsys, 'train', [CONFIG, '--cfg-options', 'max_epoch=1'])
     line = prepared_error(capsys, 'train', [CONFIG, '--cfg-options', 'data_root=elsewhere/'])
     assert 'data_root: a variable of the config file' in line and '--data-root' in line
