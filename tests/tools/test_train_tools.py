@@ -170,7 +170,8 @@ def test_missing_data_names_the_info_file_and_create_data(capsys, tmp_path):
                     '--data-root DIR')
     import torch
     torch.save({'state_dict': {}}, tmp_path / 'epoch_1.pth')
-    line = prepared_error(capsys, 'test', [CONFIG, str(tmp_path / 'epoch_1.pth'), '--data-root', str(tmp_path / 'none')])
+    checkpoint = str(tmp_path / 'epoch_1.pth')
+    line = prepared_error(capsys, 'test', [CONFIG, checkpoint, '--data-root', str(tmp_path / 'none')])
     assert f'data root {tmp_path}/none does not exist (test_dataloader)' in line
 
 
