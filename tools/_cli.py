@@ -169,13 +169,16 @@ def check_cfg_options(cfg, options: Dict[str, object]) -> Optional[str]:
     """Why ``options`` (``--cfg-options`` as parsed by ``DictAction``) would not do what they say, or None.
 
     The rule: every key must name something the config has, walking dicts by key and lists by index
-    (``param_scheduler.1.T_max``), except that the LAST part may be new where the dict takes it:
-    - a dict with a ``type`` (a registered component): a keyword of its class's constructor (any key when the class
-      takes ``**kwargs``, e.g. ``model.init_cfg.checkpoint``, ``optim_wrapper.strategy.interval``);
+    (``param_scheduler.1.T_max``), except that a part below the top level may be new where its dict takes it, and
+    then the rest of the key is inside that new value (``model.init_cfg.type`` + ``model.init_cfg.checkpoint``
+    create ``model.init_cfg``). A dict takes:
+    - with a ``type`` (a registered component): a keyword of its class's constructor (any key when the class
+      takes ``**kwargs``), e.g. ``optim_wrapper.strategy.interval``, ``optim_wrapper.strategy.warmup_weights.pred``;
     - ``*_dataloader``, ``randomness``, ``env_cfg``, ``auto_scale_lr``: the keywords mmengine passes them to;
     - any other dict (e.g. ``model.train_cfg``): any key.
     A new top-level key, or a top-level variable that the Runner never reads (``data_root``, ``max_epochs``: they
-    were copied into the dicts that use them when the file was parsed), is refused, naming where its value went.
+    were copied into the dicts that use them when the file was parsed), is refused, naming where its value went,
+    unless every key its value went to is set in the same options (then it is merely redundant).
     """
     top_level = runner_keys()
     cfg = getattr(cfg, '_cfg_dict', cfg)  # a Config wraps its ConfigDict
@@ -184,6 +187,8 @@ def check_cfg_options(cfg, options: Dict[str, object]) -> Optional[str]:
         if len(parts) == 1:
             if key in cfg and key not in top_level:
                 uses = sorted(_uses_of(cfg, cfg[key]), key=lambda path: path.count('.'))  # the plainest first
+                if uses and all(use in options for use in uses):
+                    continue  # redundant next to the keys that use it (e.g. data_root with every *.data_root)
                 where = f'; it was copied into {", ".join(uses[:6])}{" ..." if len(uses) > 6 else ""}' if uses else ''
                 flag = ' (or use --data-root)' if key == 'data_root' else \
                     ' (or use --epochs)' if key == 'max_epochs' else ''
@@ -195,7 +200,6 @@ def check_cfg_options(cfg, options: Dict[str, object]) -> Optional[str]:
         node = cfg
         for depth, part in enumerate(parts):
             where = '.'.join(parts[:depth]) or '(top level)'
-            last = depth == len(parts) - 1
             if isinstance(node, (list, tuple)):
                 if not part.isdigit() or int(part) >= len(node):
                     return f'{key}: {where} is a list of {len(node)}; {part!r} is not an index of it'
@@ -204,14 +208,13 @@ def check_cfg_options(cfg, options: Dict[str, object]) -> Optional[str]:
                 if part in node:
                     node = node[part]
                     continue
-                if not last:
-                    return f'{key}: {where} has no key {part!r}{_nearest(part, node.keys())}'
-                allowed = _allowed_new_keys(parts[:-1], node) if depth else None
                 if depth == 0:
                     return f'{key}: no such key in the config{_nearest(part, cfg.keys())}'
+                allowed = _allowed_new_keys(parts[:depth], node)
                 if allowed is not None and part not in allowed:
                     return (f'{key}: {where} has no key {part!r} and does not take one'
                             f'{_nearest(part, set(node.keys()) | allowed)}')
+                break  # a new value the dict takes: what is inside it is for its builder to check
             else:
                 return f'{key}: {where} is a {type(node).__name__}, not a dict or list'
     return None

@@ -35,6 +35,8 @@ def error_of(capsys, func, *args) -> str:
     ('model.train_cfg.new_option', 1),              # new key of an untyped dict: cannot be checked, allowed
     ('load_from', 'x.pth'),                         # top-level key the Runner reads
     ('optim_wrapper.clip_grad.max_norm', 4),
+    ('model.init_cfg.type', 'PretrainedTrunk'),     # a new dict: model's constructor takes init_cfg
+    ('model.init_cfg.checkpoint', 'trunk.pth'),
 ])
 def test_cfg_options_accepted(demo_cfg, key, value):
     assert _cli.check_cfg_options(demo_cfg, {key: value}) is None
@@ -46,7 +48,7 @@ def test_cfg_options_accepted(demo_cfg, key, value):
     ('param_scheduler.5.T_max', "param_scheduler is a list of 2; '5' is not an index of it"),
     ('randomness.sed', "randomness has no key 'sed' and does not take one; did you mean seed"),
     ('train_dataloader.num_worker', "did you mean num_workers"),
-    ('model.trunkk.bev_encoder', "model has no key 'trunkk'; did you mean trunk"),
+    ('model.trunkk.bev_encoder', "model has no key 'trunkk' and does not take one; did you mean trunk"),
     ('optim_wrapper.optimizer.lr.x', 'optim_wrapper.optimizer.lr is a float, not a dict or list'),
 ])
 def test_cfg_options_refused_with_nearest_names(demo_cfg, key, expected):
@@ -73,9 +75,40 @@ def test_new_key_under_typed_dict_checks_the_constructor():
     assert _cli.check_cfg_options(cfg, {'model.init_cfg.checkpoint': 'trunk.pth'}) is None  # new, but a keyword
     problem = _cli.check_cfg_options(cfg, {'model.init_cfg.chekpoint': 'trunk.pth'})
     assert 'did you mean checkpoint' in problem
-    # a strategy option (the balancing strategies' own registry)
+    # a strategy option (the balancing strategies' own registry), also a new dict-valued one
     assert _cli.check_cfg_options(cfg, {'optim_wrapper.strategy.interval': 3}) is None
+    assert _cli.check_cfg_options(cfg, {'optim_wrapper.strategy.warmup_weights.pred': 2.0}) is None
     assert 'did you mean interval' in _cli.check_cfg_options(cfg, {'optim_wrapper.strategy.intervall': 3})
+
+
+def test_redundant_variable_next_to_its_uses_is_allowed(demo_cfg):
+    options = {'data_root': 'x/', 'train_dataloader.dataset.data_root': 'x/', 'val_dataloader.dataset.data_root': 'x/',
+               'test_dataloader.dataset.data_root': 'x/'}
+    assert _cli.check_cfg_options(demo_cfg, options) is None
+    options.pop('test_dataloader.dataset.data_root')
+    assert 'test_dataloader.dataset.data_root' in _cli.check_cfg_options(demo_cfg, options)
+
+
+def test_every_benchmark_experiment_passes_the_check():
+    """tools/benchmarks/run_experiments.py drives tools/train.py and tools/test.py with --cfg-options: all of them
+    must pass the key check (training and testing options of every experiment, on its own config)."""
+    import argparse
+    import importlib.util
+
+    from mmengine.config import DictAction
+    spec = importlib.util.spec_from_file_location('run_experiments_for_cli_test',
+                                                  osp.join(REPO_ROOT, 'tools', 'benchmarks', 'run_experiments.py'))
+    runs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runs)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--options', nargs='+', action=DictAction)
+    configs = {}
+    for name, exp in runs.experiments('work_dirs/x').items():
+        cfg = configs.setdefault(exp.config, _cli.load_config(osp.join(REPO_ROOT, exp.config)))
+        data = runs.data_options('data/x/')
+        for options in (data + exp.options + runs.budget_options(3) + ['randomness.seed=0'],
+                        data + exp.options + exp.test_options + ['test_dataloader.dataset.indices=3']):
+            assert _cli.check_cfg_options(cfg, parser.parse_args(['--options'] + options).options) is None, name
 
 
 def test_load_config_refuses_unknown_option_in_one_line(capsys):
