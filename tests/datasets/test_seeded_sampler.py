@@ -1,5 +1,6 @@
 """SeededSampler + V2XPnPSeqDataset.__getitem__: a sample's augmentation depends on (seed, epoch, index) only, not on
 what the process drew before (the cause of the inexact --resume: mmengine does not checkpoint numpy's RNG)."""
+import os.path as osp
 import pickle
 import random
 
@@ -10,6 +11,8 @@ from mmengine.dataset import DefaultSampler
 
 from projects.TurboTrain.turbotrain.datasets import SeededIndex, SeededSampler, V2XPnPSeqDataset
 from projects.TurboTrain.turbotrain.datasets.seeded_sampler import augmentation_seed, seeded_global_rngs
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class Range:
@@ -58,7 +61,7 @@ def test_seeded_rngs_restore_the_global_state():
 @pytest.fixture(scope='module')
 def augmented_dataset(tiny_dataset_root):
     from mmengine.config import Config
-    cfg = Config.fromfile('projects/TurboTrain/configs/demo_finetune.py')
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'projects/TurboTrain/configs/demo_finetune.py'))
     dataset_cfg = cfg.train_dataloader.dataset
     dataset_cfg.pop('type')
     dataset_cfg.data_root = tiny_dataset_root
