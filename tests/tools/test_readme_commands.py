@@ -11,8 +11,8 @@ The convention README.md keeps to (tests/tools/test_readme_commands.py is its re
   ``python`` is the test's interpreter, and ``data/`` and ``work_dirs/`` start as
   - ``data/v2xpnp``: raw V2XPnP-Seq-format data, not converted (what the user downloads);
   - ``data/v2xpnp_synth``: converted data (what ``bash tools/quickstart.sh`` leaves);
-  - every ``work_dirs/...pth`` path written anywhere in README.md: a small stand-in checkpoint (the trainings that
-    would write them are only checked);
+  - every ``work_dirs/...pth`` path written anywhere in README.md: a small stand-in checkpoint, recorded as its
+    work dir's ``last_checkpoint`` (for ``--resume``; the trainings that would write them are only checked);
   - any other ``data/NAME`` a command names, before that command runs: converted data, unless a
     ``make_synthetic_v2xpnp.py`` or ``create_data.py`` command made it first.
   (All data is the tests' tiny synthetic data set.)
@@ -22,6 +22,7 @@ The convention README.md keeps to (tests/tools/test_readme_commands.py is its re
   ``--help`` (argparse checks the arguments before it: sub-command names, numbers), ``skip`` is set-up not run here
   (install, the test suite itself, lint). A command whose program is not in the table fails this test: add the
   program to ``PROGRAMS`` with how to check it.
+* ``README_UNDER_TEST=draft.md pytest tests/tools/test_readme_commands.py`` checks a draft instead of README.md.
 """
 import os
 import os.path as osp
@@ -34,7 +35,8 @@ import sys
 import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-README = osp.join(REPO_ROOT, 'README.md')
+#: the file whose commands are run (README_UNDER_TEST=draft.md checks a draft before it replaces README.md)
+README = os.environ.get('README_UNDER_TEST', osp.join(REPO_ROOT, 'README.md'))
 SHELL_FENCES = ('bash', 'sh', 'shell', 'console')
 PYTHONS = ('python', 'python3', '.venv/bin/python')
 
@@ -139,6 +141,8 @@ def sandbox(tiny_dataset_root, tmp_path_factory):
     with open(README) as f:
         for path in sorted(set(re.findall(r'work_dirs/[\w./-]+\.pth', f.read()))):
             stand_in_checkpoint(osp.join(root, path))
+            with open(osp.join(root, osp.dirname(path), 'last_checkpoint'), 'w') as record:  # as CheckpointHook
+                record.write(osp.join(root, path))
     return root
 
 
