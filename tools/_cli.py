@@ -55,6 +55,9 @@ def check_checkpoint(path: str, what: str = 'checkpoint') -> str:
         if not any(name.endswith('/data.pkl') or name == 'data.pkl' for name in names):
             fail(f'{what} {path} is a zip file but not a PyTorch checkpoint (no data.pkl inside)')
         return path
+    with open(path, 'rb') as f:
+        if f.read(4) == b'PK\x03\x04':  # a zip archive's start without its directory at the end
+            fail(f'{what} {path} is corrupt or truncated (a zip archive cut short: an interrupted save or copy?)')
     import torch
     try:
         torch.load(path, map_location='cpu', weights_only=False)
