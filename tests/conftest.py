@@ -8,6 +8,9 @@ import pytest
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
+TOOLS_DIR = osp.join(REPO_ROOT, 'tools')
+if TOOLS_DIR not in sys.path:  # tools/*.py import their shared `_cli` by its plain name, also when a test imports them
+    sys.path.append(TOOLS_DIR)
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 

@@ -1,20 +1,20 @@
+#!/usr/bin/env python
 """Draw cooperative samples as bird's-eye-view PNGs to check data and geometry by eye.
 
-    python tools/browse_dataset.py CONFIG --out DIR [--num N] [--split train|val] [--data-root DIR] [--aug]
+    tools/browse_dataset.py CONFIG --out DIR [--num N] [--split train|val|test] [--data-root DIR] [--aug]
 
 One PNG per sample, in the ego frame at t0: every agent's points of the current frame (moved with its
 ``M[a,t0]``, one colour per agent; older history frames fainter), the agents' LiDAR positions, ground-truth boxes
 (heading marked) and their future trajectories (valid steps only). Without ``--aug`` the training split is drawn
-with the config's ``eval_pipeline`` (no augmentation) when it has one.
+with the config's ``eval_pipeline`` (no augmentation) when it has one. A missing config or info file ends in one
+``error:`` line naming it and the command that makes it.
 """
 import argparse
 import os
 import os.path as osp
 import sys
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+import _cli  # first: puts the repo root on sys.path
 
 AGENT_COLOURS = ['tab:blue', 'tab:orange', 'tab:green', 'tab:purple', 'tab:brown', 'tab:pink', 'tab:olive']
 CLASS_COLOURS = ['red', 'magenta', 'darkcyan', 'black']
@@ -26,7 +26,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', required=True, help='folder for the PNG files')
     parser.add_argument('--num', type=int, default=5, help='number of samples to draw')
     parser.add_argument('--split', choices=['train', 'val', 'test'], default='train')
-    parser.add_argument('--data-root', default=None, help='override the config data_root')
+    parser.add_argument('--data-root', default=None,
+                        help="dataset root with the info files (default: the config's data_root)")
     parser.add_argument('--start', type=int, default=0, help='first sample index')
     parser.add_argument('--stride', type=int, default=1, help='step between drawn samples')
     parser.add_argument('--aug', action='store_true', help='draw the training pipeline with its augmentation')
@@ -116,19 +117,24 @@ def draw_sample(packed: dict, path: str, class_names) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     import projects.TurboTrain.turbotrain  # noqa: F401  (registers the datasets and transforms)
     from mmdet3d.registry import DATASETS
 
-    cfg = Config.fromfile(args.config)
+    if args.num < 1:
+        _cli.fail(f'--num must be a positive integer, got {args.num}')
+    cfg = _cli.load_config(args.config)
+    loader_key = f'{args.split}_dataloader'
+    if not cfg.get(loader_key):
+        _cli.fail(f'{args.config} has no {loader_key} (--split {args.split})')
+    if args.data_root:
+        _cli.set_data_root(cfg, args.data_root)
+    _cli.check_data(cfg, [loader_key])
     init_default_scope(cfg.get('default_scope', 'mmdet3d'))
-    dataset_cfg = cfg[f'{args.split}_dataloader']['dataset']
+    dataset_cfg = cfg[loader_key]['dataset']
     while 'dataset' in dataset_cfg and 'pipeline' not in dataset_cfg:  # unwrap RepeatDataset & co.
         dataset_cfg = dataset_cfg['dataset']
-    if args.data_root:
-        dataset_cfg['data_root'] = args.data_root
     if not args.aug and cfg.get('eval_pipeline'):
         dataset_cfg['pipeline'] = cfg.eval_pipeline
     dataset = DATASETS.build(dataset_cfg)

@@ -1,3 +1,4 @@
+#!/usr/bin/env python
 """Create info files for a dataset.
 
     python tools/create_data.py v2xpnp --root-path data/v2xpnp --out-dir data/v2xpnp [--strict] [--overwrite]
@@ -6,16 +7,14 @@
 
 Writes ``v2xpnp_infos_<split>.pkl`` and ``v2xpnp_conversion_report.json`` into ``--out-dir`` (nothing else, never
 into the dataset tree unless ``--out-dir`` is inside it) and prints a summary with every skipped or suspicious file.
-Exit status: 0 done; 1 strict mode found errors/warnings (nothing written); 2 bad arguments / existing files.
+Exit status: 0 done; 1 strict mode found errors/warnings (nothing written); 2 bad arguments, existing files, or a
+split with no scenario / no usable frame (nothing written).
 """
 import argparse
-import os.path as osp
 import sys
 import time
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+import _cli  # noqa: F401  (first: puts the repo root on sys.path)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -39,8 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def _metainfo_from_config(path: str) -> dict:
-    from mmengine.config import Config
-    cfg = Config.fromfile(path)
+    cfg = _cli.load_config(path)
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = cfg.get(key, {}).get('dataset', {})
         if 'metainfo' in dataset:
@@ -51,7 +49,7 @@ def _metainfo_from_config(path: str) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     from projects.TurboTrain.turbotrain.datasets.converters import (DEFAULT_CLASSES, DEFAULT_OBJ_TYPE_TO_CLASS,
-                                                                    convert_v2xpnp)
+                                                                    EmptyDatasetError, convert_v2xpnp)
     classes, mapping = DEFAULT_CLASSES, DEFAULT_OBJ_TYPE_TO_CLASS
     if args.metainfo_config:
         metainfo = _metainfo_from_config(args.metainfo_config)
@@ -63,7 +61,7 @@ def main(argv=None) -> int:
                                 strict=args.strict, overwrite=args.overwrite, classes=classes,
                                 obj_type_to_class=mapping, lidar_check=args.lidar_check,
                                 verbose=not args.quiet)
-    except (FileExistsError, FileNotFoundError) as err:
+    except (FileExistsError, FileNotFoundError, EmptyDatasetError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     except RuntimeError as err:  # strict mode

@@ -1,29 +1,47 @@
+#!/usr/bin/env python
 """Test a checkpoint and print/write the metrics.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options k=v ...]
+    tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--data-root DIR] [--cfg-options k=v ...] [--check]
     tools/dist_test.sh CONFIG CHECKPOINT NPROC [same args]
+
+The config, the test info file and the checkpoint (present, not truncated) are checked before the Runner starts;
+a problem ends in one ``error:`` line (rank 0 only under torchrun) and exit status 2.
 """
 import argparse
 
-import _cli  # noqa: F401  (puts the repo root on sys.path)
-from _cli import add_runner_args, build_runner, load_config, require_file, set_work_dir
+import _cli  # noqa: F401  (first: puts the repo root on sys.path)
+from _cli import (add_runner_args, build_runner, check_checkpoint, check_data, load_config, merge_cfg_options,
+                  set_data_root, set_work_dir)
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a TurboTrain model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     add_runner_args(parser)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    args = parse_args()
-    require_file(args.checkpoint, 'checkpoint')
-    cfg = load_config(args.config, args.cfg_options)
+def prepare(argv=None):
+    """Parse the arguments and return ``(args, cfg)`` with every input checked (exits on the first problem)."""
+    args = parse_args(argv)
+    cfg = load_config(args.config)
+    check_checkpoint(args.checkpoint, 'checkpoint')
     set_work_dir(cfg, args.config, args.work_dir)
+    if args.data_root is not None:
+        set_data_root(cfg, args.data_root)
+    merge_cfg_options(cfg, args.cfg_options, args.config)  # explicit keys win over --data-root
     cfg.load_from = args.checkpoint
     cfg.resume = False
+    check_data(cfg, ['test_dataloader'])
+    return args, cfg
+
+
+def main(argv=None) -> None:
+    args, cfg = prepare(argv)
+    if args.check:
+        print(f'{args.config}: config, data and checkpoint are in place')
+        return
     runner = build_runner(cfg, args.launcher)
     runner.test()
 

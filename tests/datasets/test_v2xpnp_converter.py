@@ -197,3 +197,29 @@ def test_generator_round_trip(tmp_path):
         assert sorted(frames[0]['agents']) == sorted(summary['agent_ids'])
         assert all(o['label'] >= 0 for f in frames for o in f['objects'])
     assert AGENT_POSES  # the hand-made scene helper stays importable alongside
+
+
+@pytest.mark.parametrize('layout', ['no_scenarios', 'no_frames', 'only_yaml_stray'])
+def test_empty_split_refused_and_nothing_written(tmp_path, capsys, layout):
+    """A split without scenarios, or whose scenarios hold no agent frame, is an error (create_data exit 2, one
+    line naming the folder), and no info or report file is written, also for the splits that had data."""
+    from projects.TurboTrain.turbotrain.datasets.converters import EmptyDatasetError
+    from tools.create_data import main
+    root, out = tmp_path / 'data', tmp_path / 'out'
+    make_tiny_scene(str(root), 'bin')  # a valid train split
+    empty = root / 'val'
+    empty.mkdir()
+    if layout == 'no_frames':
+        (empty / 'scen_x' / '1').mkdir(parents=True)
+    elif layout == 'only_yaml_stray':
+        (empty / 'scen_x' / 'not_an_agent').mkdir(parents=True)
+    with pytest.raises(EmptyDatasetError, match=str(empty)):
+        convert_v2xpnp(str(root), out_dir=str(out), verbose=False)
+    assert not out.exists()
+    assert main(['v2xpnp', '--root-path', str(root), '--out-dir', str(out), '--quiet']) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith(f'error: {empty}: no ')
+    assert not out.exists()
+    # converting only the split with data works
+    assert main(['v2xpnp', '--root-path', str(root), '--out-dir', str(out), '--splits', 'train', '--quiet']) == 0
+    assert sorted(os.listdir(out)) == ['v2xpnp_conversion_report.json', 'v2xpnp_infos_train.pkl']

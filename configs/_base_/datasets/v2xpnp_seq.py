@@ -61,7 +61,8 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     collate_fn=dict(type='coop_collate'),  # keeps each sample's agent-frame point list (turbotrain.models)
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    # DefaultSampler's order, plus a per-sample augmentation seed from (seed, epoch, index): exact --resume
+    sampler=dict(type='SeededSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

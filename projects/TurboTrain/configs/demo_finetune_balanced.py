@@ -5,3 +5,6 @@ _base_ = ['./demo_finetune.py']
 # optim_wrapper.strategy.interval=5 to change). the study configs and demo_turbotrain.py use warmup=100: see
 # TurboTrainStrategy.
 optim_wrapper = dict(type='BalancedOptimWrapper', shared_module='trunk', strategy=dict(type='turbotrain'))
+# The text log keeps the task weights and the gradient cosine of the ~20 balance/* scalars; scalars.json (and any
+# other visualisation backend) gets all of them.
+log_processor = dict(type='BalanceLogProcessor', text_keys=('weight_*', 'cos'))

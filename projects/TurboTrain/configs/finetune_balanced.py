@@ -7,3 +7,6 @@ _base_ = ['./finetune.py']
 # defaults are interval=10, balance_power=1.0, max_norm_ratio=1.0, momentum=0.0 (e.g.
 # optim_wrapper.strategy.interval=5 to change).
 optim_wrapper = dict(type='BalancedOptimWrapper', shared_module='trunk', strategy=dict(type='turbotrain'))
+# The text log keeps the task weights and the gradient cosine of the ~20 balance/* scalars; scalars.json (and any
+# other visualisation backend) gets all of them.
+log_processor = dict(type='BalanceLogProcessor', text_keys=('weight_*', 'cos'))

@@ -39,6 +39,7 @@ from mmdet3d.registry import DATASETS
 from mmdet3d.structures import LiDARInstance3DBoxes
 
 from .metadata import DEFAULT_CLASSES, DEFAULT_OBJ_TYPE_TO_CLASS, INFO_VERSION, INFRASTRUCTURE, VEHICLE, agent_type_of
+from .seeded_sampler import seeded_global_rngs
 
 #: collaboration mode → (ego agent types, cooperator agent types)
 COLLABORATION_MODES = {
@@ -320,6 +321,16 @@ class V2XPnPSeqDataset(Det3DDataset):
         info = self.get_data_info(idx)
         ann = info.get('ann_info') or info.get('eval_ann_info')
         return [] if ann is None else sorted(set(int(v) for v in ann['gt_labels_3d']))
+
+    def __getitem__(self, idx: int) -> dict:
+        """As mmengine's; an index from :class:`SeededSampler` (it carries ``seed``) runs the pipeline, and any
+        re-draw of a refused sample, with numpy/``random`` seeded from it, so augmentation depends only on
+        (seed, epoch, index): identical after ``--resume`` and for any number of dataloader workers."""
+        seed = getattr(idx, 'seed', None)
+        if seed is None:
+            return super().__getitem__(idx)
+        with seeded_global_rngs(seed):
+            return super().__getitem__(int(idx))
 
     def prepare_data(self, index: int) -> Optional[dict]:
         """Run the pipeline on sample ``index``; with ``filter_empty_gt`` a label-free training sample gives None."""

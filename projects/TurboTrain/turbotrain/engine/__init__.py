@@ -1,1 +1,1 @@
-from . import hooks, model_wrappers, optim_wrappers  # noqa: F401
+from . import hooks, log_processors, model_wrappers, optim_wrappers  # noqa: F401

@@ -61,6 +61,10 @@ def info_filename(split: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------------------
+class EmptyDatasetError(ValueError):
+    """A split to convert holds no scenario or no usable frame (nothing is written)."""
+
+
 @dataclass
 class Issue:
     """One reported problem. ``severity``: 'error' (something skipped), 'warning' (suspicious, kept or handled
@@ -583,12 +587,21 @@ def convert_v2xpnp(root: str,
     payloads: Dict[str, bytes] = {}
     for split in splits:
         tasks, issues = scan_split(root, split)
+        if not tasks:
+            split_dir = osp.join(root, split)
+            has_scenarios = any(osp.isdir(osp.join(split_dir, name)) for name in os.listdir(split_dir))
+            what = 'no agent frames (<scenario>/<agent id>/<frame>.yaml + point file)' if has_scenarios \
+                else 'no scenario folders'
+            raise EmptyDatasetError(f'{split_dir}: {what}; nothing written (convert other splits with --splits)')
         tasks = [replace(task, lidar_check=lidar_check) for task in tasks]
         report.issues.extend(issues)
         results = _run_tasks(tasks, workers)
         for result in results:
             report.issues.extend(result['issues'])
         data_list, stats = build_split_infos(root, split, results, classes, obj_type_to_class, report.issues)
+        if not data_list:
+            raise EmptyDatasetError(f'{osp.join(root, split)}: none of its {len(tasks)} agent frames is usable '
+                                    f'({report.count("error")} errors so far); nothing written')
         report.splits[split] = stats
         metainfo = dict(dataset='V2XPnP-Seq', info_version=INFO_VERSION, split=split, classes=classes,
                         obj_type_to_class=obj_type_to_class, frame_rate_hz=FRAME_RATE_HZ)

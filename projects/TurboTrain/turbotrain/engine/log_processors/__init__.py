@@ -1,0 +1,3 @@
+from .balance_log_processor import BalanceLogProcessor
+
+__all__ = ['BalanceLogProcessor']
