@@ -51,6 +51,7 @@ PROGRAMS = {
     'tools/make_synthetic_v2xpnp.py': 'run',
     'tools/browse_dataset.py': 'run',
     'tools/publish_model.py': 'run',
+    'tools/train_chain.py': 'dry-run',  # --dry-run: the chain file and its configs are read, nothing is trained
     'tools/benchmarks/': 'help',
     'tools/analysis/': 'help',
     'tools/install.sh': 'skip',
@@ -170,6 +171,8 @@ def command_line(command: str, program: str, prefix: str, mode: str) -> tuple:
             command += ' --check'
     elif mode == 'help':
         command += ' --help'
+    elif mode == 'dry-run':
+        command += ' --dry-run'
     elif mode == 'run':
         command += ''.join(' ' + shlex.quote(arg) for arg in RUN_ARGS.get(prefix, []))
     return command, env
