@@ -22,6 +22,8 @@ class IMTLGStrategy(BaseBalanceStrategy):
     Config: ``strategy=dict(type='imtl_g', task_weights=None)``.
     """
 
+    combines_every_update = True
+
     def __init__(self, task_weights=None, eps: float = 1e-12) -> None:
         super().__init__(task_weights)
         self.eps = eps

@@ -26,6 +26,8 @@ class PCGradStrategy(BaseBalanceStrategy):
         seed (int): seed of the visiting order.
     """
 
+    combines_every_update = True
+
     def __init__(self, task_weights=None, seed: int = 0) -> None:
         super().__init__(task_weights)
         self.seed = seed
