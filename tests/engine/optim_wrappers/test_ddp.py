@@ -18,7 +18,8 @@ WORLD_SIZE = 2
 # wrapper-issued all-reduces over the 6 updates: one per suppressing update (flat buffer), one per micro-step for
 # FAMO's K loss values, none for `sum` (DDP's own bucketed all-reduce on free updates is not counted)
 EXPECTED_ALL_REDUCES = dict(sum=0, pcgrad=6, imtl_g=6, famo=6, turbotrain=3, turbotrain_accum_clip=2,
-                            turbotrain_loss_rate=9, no_task_losses=6)
+                            turbotrain_loss_rate=9, no_task_losses=6, torchjd_upgrad=6, torchjd_pcgrad=6,
+                            torchjd_nashmtl=6, interval_cagrad=3, interval_nashmtl_accum=2)
 NUM_BATCHES = 6
 GLOBAL_BATCH = 8
 CASES = {
@@ -31,6 +32,15 @@ CASES = {
     'turbotrain_loss_rate': (dict(type='turbotrain', interval=2, rebalance='loss_rate', rate_lr=0.5), dict()),
     'turbotrain_accum_clip': (dict(type='turbotrain', interval=2),
                               dict(accumulative_counts=2, clip_grad=dict(max_norm=0.05))),
+    # torchjd aggregators: a QP (UPGrad), seeded randomness (PCGrad), a stateful solver (NashMTL); on TurboTrain's
+    # schedule with a conic solve (CAGrad) and with accumulation
+    'torchjd_upgrad': (dict(type='torchjd', aggregator='UPGrad'), dict()),
+    'torchjd_pcgrad': (dict(type='torchjd', aggregator='PCGrad'), dict()),
+    'torchjd_nashmtl': (dict(type='torchjd', aggregator='NashMTL'), dict()),
+    'interval_cagrad': (dict(type='interval', interval=2, method=dict(type='torchjd', aggregator='CAGrad', c=0.4)),
+                        dict()),
+    'interval_nashmtl_accum': (dict(type='interval', interval=2, method=dict(type='torchjd', aggregator='NashMTL')),
+                               dict(accumulative_counts=2)),
     # no task losses while a suppressing update blocked DDP's sync: the wrapper all-reduces .grad itself
     'no_task_losses': (dict(type='turbotrain', interval=1), dict()),
 }
