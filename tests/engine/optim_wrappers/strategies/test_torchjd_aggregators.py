@@ -9,11 +9,12 @@ from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import buil
 from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies.torchjd_aggregators import (REFUSED, SUPPORTED,
                                                                                                  gram_square_root)
 
-#: each supported aggregator with the arguments it needs; tolerance of the comparison (solvers iterate)
+#: each supported aggregator with the arguments it needs; tolerance of the comparison (iterative solvers: CAGrad,
+#: FairGrad, NashMTL, whose ECOS solve moves by ~1e-6 for rounding-level changes of the Gramian)
 AGGREGATORS = {
     'UPGrad': (dict(), 1e-10), 'DualProj': (dict(), 1e-10), 'AlignedMTL': (dict(), 1e-10),
     'CAGrad': (dict(c=0.4), 1e-7), 'IMTLG': (dict(), 1e-10), 'MGDA': (dict(), 1e-10),
-    'FairGrad': (dict(alpha=1.0), 1e-7), 'PCGrad': (dict(), 1e-12), 'NashMTL': (dict(), 1e-7),
+    'FairGrad': (dict(alpha=1.0), 1e-7), 'PCGrad': (dict(), 1e-12), 'NashMTL': (dict(), 1e-5),
     'Mean': (dict(), 1e-12), 'Sum': (dict(), 1e-12)
 }
 TASKS = {2: ('det', 'pred'), 3: ('det', 'pred', 'seg')}
@@ -81,17 +82,20 @@ def test_task_weights_weigh_the_jacobian_rows(name):
     want = expected(torchjd_aggregator(name, 3), weights[:, None] * rows)
     strategy = adapter(name, 3, task_weights=dict(det=2.0, pred=0.5), scale=3.0)
     assert strategy.combine(rows @ rows.T, 0).head_weights == weights.tolist()
-    assert torch.allclose(combined(strategy, rows), 3.0 * want, rtol=1e-7, atol=1e-7 * want.norm())
+    tolerance = AGGREGATORS[name][1]
+    assert torch.allclose(combined(strategy, rows), 3.0 * want, rtol=tolerance, atol=tolerance * want.norm())
 
 
 def test_nashmtl_state_follows_torchjd_over_steps():
-    """NashMTL warm-starts from its previous weights and reuses them between its own updates."""
+    """NashMTL warm-starts from its previous weights and reuses them between its own updates. Its convex solver
+    responds to rounding-level differences of the Gramian (the adapter's ``R Rᵀ`` against torchjd's ``J Jᵀ``), so
+    the two agree to the solver's tolerance."""
     aggregator = aggregation.NashMTL(n_tasks=3, update_weights_every=2)
     strategy = adapter('NashMTL', 3, update_weights_every=2)
     for step in range(5):
         rows = jacobian(3, step % 2 == 0, 10 + step)
         want = aggregator(rows)
-        assert torch.allclose(combined(strategy, rows, step), want, rtol=1e-7, atol=1e-7 * want.norm()), step
+        assert torch.allclose(combined(strategy, rows, step), want, rtol=1e-5, atol=1e-5 * want.norm()), step
     assert strategy.state_dict()['step'] == 5.0
 
 
