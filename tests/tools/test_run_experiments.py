@@ -399,3 +399,25 @@ def test_every_suite_row_is_defined_labelled_and_its_strategy_builds():
             strategies[name] = build_strategy(dict(strategy_cfg))
     tolerant = strategies['turbotrain_ratio2_clip4']
     assert tolerant.max_norm_ratio == 2.0 and tolerant.warmup == 100
+
+
+def test_torchjd_rows_are_the_famo_row_with_an_aggregator_every_update_or_every_10():
+    """balancing_torchjd: the same trunk, clip and data options as FAMO's row; only the strategy differs."""
+    from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import build_strategy
+    rows = run_experiments.experiments('wr')
+
+    def others(exp):
+        return [option for option in exp.options if not option.startswith('optim_wrapper.strategy.')]
+
+    famo = rows['famo_from_pretrain_motion_clip4']
+    for name, arguments in run_experiments.TORCHJD_STUDY.items():
+        every, scheduled = rows[f'{name}_from_pretrain_motion_clip4'], rows[f'{name}_i10_from_pretrain_motion_clip4']
+        assert others(every) == others(scheduled) == others(famo) and every.needs == ['pretrain_motion']
+        plain = build_strategy(dict(_merged_config(every).optim_wrapper.strategy))
+        periodic = build_strategy(dict(_merged_config(scheduled).optim_wrapper.strategy))
+        for strategy in (plain, periodic.method):
+            assert type(strategy).__name__ == 'TorchJDStrategy'
+            assert strategy.aggregator_name == arguments['aggregator']
+            assert strategy.aggregator_kwargs == {k: v for k, v in arguments.items() if k != 'aggregator'}
+        assert periodic.interval == 10 and periodic.warmup == 0
+        assert f'{name}_i10_from_pretrain_motion_clip4' in run_experiments.SUITES['balancing_torchjd']

@@ -11,6 +11,7 @@ Every figure in the README's results section comes from this script. Each experi
     python tools/benchmarks/run_experiments.py balancing_from_pretrain  # the same on the pretrained trunk
     python tools/benchmarks/run_experiments.py recipe_clip4  # the same, gradients clipped at norm 4, TurboTrain τ = 2
     python tools/benchmarks/run_experiments.py motion        # motion-aware temporal fusion; recipe_clip4 on its trunk
+    python tools/benchmarks/run_experiments.py balancing_torchjd  # torchjd's UPGrad, CAGrad, Nash-MTL on that trunk
     python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
     python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
     python tools/benchmarks/run_experiments.py balancing --seeds 0 1 2 --only cooperative turbotrain_balancing
@@ -92,6 +93,16 @@ LOSS_RATE = ['optim_wrapper.strategy.rebalance=loss_rate', 'optim_wrapper.strate
 # with it.
 MOTION = ['model.trunk.fusion_neck.temporal_fusion.type=TemporalConvFusion']
 ATTENTION = ['model.trunk.fusion_neck.temporal_fusion.type=TemporalAttentionFusion']
+
+
+# the torchjd aggregators of the balancing_torchjd suite (row name → aggregator and the arguments it needs)
+TORCHJD_STUDY = {'upgrad': dict(aggregator='UPGrad'), 'cagrad': dict(aggregator='CAGrad', c=0.4),
+                 'nashmtl': dict(aggregator='NashMTL')}
+
+
+def torchjd_options(arguments: dict) -> List[str]:
+    """``--cfg-options`` setting a torchjd strategy's aggregator and its arguments."""
+    return [f'optim_wrapper.strategy.{key}={value}' for key, value in arguments.items()]
 
 
 def experiments(work_root: str) -> Dict[str, Experiment]:
@@ -205,6 +216,20 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
                    from_motion_trunk + LOSS_RATE + CLIP4 + ['optim_wrapper.strategy.interval=3'],
                    needs=['pretrain_motion']),
     ]
+    # torchjd's aggregators on the motion-aware trunk (the rows FAMO and the recipe are compared on): every update,
+    # and on TurboTrain's schedule (strategy 'interval', a conflict step every 10 updates, free updates carrying
+    # the aggregator's coefficients)
+    for name, aggregator in TORCHJD_STUDY.items():
+        method = torchjd_options(aggregator)
+        rows += [Experiment(f'{name}_from_pretrain_motion_clip4', balanced,
+                            balanced_from_motion_trunk + ['optim_wrapper.strategy.type=torchjd'] + method + CLIP4,
+                            needs=['pretrain_motion']),
+                 Experiment(f'{name}_i10_from_pretrain_motion_clip4', balanced,
+                            balanced_from_motion_trunk + ['optim_wrapper.strategy.type=interval',
+                                                          'optim_wrapper.strategy.interval=10',
+                                                          'optim_wrapper.strategy.method.type=torchjd']
+                            + [option.replace('strategy.', 'strategy.method.') for option in method] + CLIP4,
+                            needs=['pretrain_motion'])]
     for exp in rows:
         if MOTION[0] not in exp.options:
             exp.options = ATTENTION + exp.options
@@ -250,6 +275,10 @@ SUITES = {
                'turbotrain_full_motion_as_sum_clip4', 'pcgrad_from_pretrain_motion_clip4',
                'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
                'turbotrain_full_motion_lossrate_i3_clip4'],
+    # torchjd's UPGrad, CAGrad and Nash-MTL, every update and at interval 10, beside FAMO and the recipe (same trunk)
+    'balancing_torchjd': ['pretrain_motion', 'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
+                          *[f'{name}{suffix}_from_pretrain_motion_clip4' for name in TORCHJD_STUDY
+                            for suffix in ('', '_i10')]],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -313,6 +342,12 @@ ROW_LABELS = {
     'turbotrain_full_motion_lossrate_i3_clip4': 'TurboTrain: motion-aware pretrained trunk + balancing, magnitudes '
                                                 'from the loss-decrease rates, conflict step every 3 updates, '
                                                 'clipped at norm 4',
+    **{f'{name}_from_pretrain_motion_clip4': f'motion-aware trunk, pretrained + torchjd {arguments["aggregator"]} '
+                                             'every step, clipped at norm 4'
+       for name, arguments in TORCHJD_STUDY.items()},
+    **{f'{name}_i10_from_pretrain_motion_clip4': f'motion-aware trunk, pretrained + torchjd {arguments["aggregator"]} '
+                                                 'every 10 updates (free updates carry its weights), clipped at norm 4'
+       for name, arguments in TORCHJD_STUDY.items()},
 }
 
 
