@@ -19,6 +19,10 @@ class IMTLGStrategy(BaseBalanceStrategy):
     gradients, a zero gradient) ``α`` falls back to the fixed weights. Task-specific parameters get the gradient of
     ``Σ_k w_k L_k`` with the fixed weights (IMTL-G balances the shared parameters only; IMTL-L is not used).
 
+    ``K ×`` the combination of ``dict(type='torchjd', aggregator='IMTLG')`` (``Σ α = 1`` there; tested) where the
+    system is regular; kept because it needs no optional dependency, keeps ``sum``'s step size and falls back to the
+    fixed weights where torchjd's pseudo-inverse would weigh a degenerate system.
+
     Config: ``strategy=dict(type='imtl_g', task_weights=None)``.
     """
 

@@ -19,6 +19,9 @@ class PCGradStrategy(BaseBalanceStrategy):
     The random order is drawn from a generator seeded with ``(seed, step)``, so every rank (and a resumed run) draws
     the same order without carrying RNG state. With two tasks the order does not matter.
 
+    The same combination as ``dict(type='torchjd', aggregator='PCGrad')`` given the same visiting order (tested);
+    kept because it needs no optional dependency and the configs and archived studies name it.
+
     Config: ``strategy=dict(type='pcgrad', task_weights=None, seed=0)``.
 
     Args:
