@@ -9,6 +9,8 @@ and median ms per iteration over all rounds after the warm-up, and mean / mean(s
 
     # toy trunk + two heads (no config needed)
     python tools/benchmarks/benchmark_balancing.py --threads 2
+    # on a CPU machine shared with other jobs: count each method's CPU time, not the time others held the cores
+    python tools/benchmarks/benchmark_balancing.py --threads 1 --clock cpu
     # a real fine-tuning config: its model, its train dataloader, its optim_wrapper with `strategy` swapped
     python tools/benchmarks/benchmark_balancing.py projects/TurboTrain/configs/<finetune>.py --rounds 5 \
         [--data-root data/v2xpnp_synth10/]   # default: the config's own data_root
@@ -176,8 +178,14 @@ def build_from_config(config: str, methods, interval: int, num_batches: int, wor
 
 # ---------------------------------------------------------------------------------------------------------- timing
 def time_side_by_side(model: nn.Module, batches: List, wrappers: Dict[str, object], rounds: int, per_round: int,
-                      warmup_rounds: int, device: torch.device) -> Dict[str, List[float]]:
-    """Seconds per iteration for every method, round-robin (warm-up rounds discarded)."""
+                      warmup_rounds: int, device: torch.device, clock: str = 'wall') -> Dict[str, List[float]]:
+    """Seconds per iteration for every method, round-robin (warm-up rounds discarded).
+
+    ``clock='cpu'`` reads this process's CPU time (``time.process_time``, all its threads) instead of the wall clock:
+    on a CPU machine shared with other jobs it counts the work each method does rather than the time other jobs
+    held the cores (with ``--threads 1`` it is the single-core time). Not for CUDA runs (the GPU's time is not in
+    it)."""
+    timer = time.process_time if clock == 'cpu' else time.perf_counter
     model.train()
     times: Dict[str, List[float]] = {m: [] for m in wrappers}
     step = 0
@@ -188,12 +196,12 @@ def time_side_by_side(model: nn.Module, batches: List, wrappers: Dict[str, objec
                 step += 1
                 if device.type == 'cuda':
                     torch.cuda.synchronize(device)
-                start = time.perf_counter()
+                start = timer()
                 model.train_step(batch, wrapper)
                 if device.type == 'cuda':
                     torch.cuda.synchronize(device)
                 if round_index >= warmup_rounds:
-                    times[method].append(time.perf_counter() - start)
+                    times[method].append(timer() - start)
     return times
 
 
@@ -265,6 +273,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--toy-channels', type=int, default=32)
     parser.add_argument('--toy-size', type=int, default=48, help='toy BEV grid side')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--clock', choices=('wall', 'cpu'), default='wall',
+                        help="'cpu': this process's CPU time instead of the wall clock (CPU runs on a shared machine)")
     parser.add_argument('--work-dir', default='./work_dirs/benchmark_balancing')
     parser.add_argument('--data-root', default=None,
                         help="converted dataset for the config's dataloaders (default: the config's data_root)")
@@ -295,9 +305,12 @@ def main() -> None:
     else:
         model, batches = build_toy(args.toy_batch, args.toy_channels, args.toy_size, device)
         wrappers = toy_wrappers(model, args.methods, args.interval)
+    if args.clock == 'cpu' and device.type == 'cuda':
+        sys.exit('error: --clock cpu does not count the GPU time; use the wall clock (default) on CUDA')
     print(f'device={device} threads={torch.get_num_threads()} rounds={args.rounds} × {per_round} it/method, '
-          f'TurboTrain interval={args.interval}')
-    times = time_side_by_side(model, batches, wrappers, args.rounds, per_round, args.warmup_rounds, device)
+          f'TurboTrain interval={args.interval}, clock={args.clock}')
+    times = time_side_by_side(model, batches, wrappers, args.rounds, per_round, args.warmup_rounds, device,
+                              args.clock)
     report_timing(times)
     if args.accuracy:
         if not args.config:
