@@ -85,3 +85,25 @@ def test_timing_report_ratios_against_sum_by_hand(capsys):
     assert rows[1] == ('turbotrain_loss_rate@10', pytest.approx(250.0), pytest.approx(250.0), pytest.approx(1.25))
     lines = capsys.readouterr().out.splitlines()
     assert lines[2].startswith('turbotrain_loss_rate@10 ') and lines[2].split()[1:] == ['250.00', '250.00', '1.250']
+
+
+@pytest.mark.parametrize('clock, timer', [('cpu', 'process_time'), ('wall', 'perf_counter')])
+def test_the_clock_option_picks_the_timer(monkeypatch, clock, timer):
+    """``--clock cpu`` times each iteration with this process's CPU time, the default with the wall clock."""
+    import torch
+    ticks = iter(range(0, 100, 3))
+    monkeypatch.setattr(benchmark_balancing.time, 'process_time', lambda: 0.0)
+    monkeypatch.setattr(benchmark_balancing.time, 'perf_counter', lambda: 0.0)
+    monkeypatch.setattr(benchmark_balancing.time, timer, lambda: float(next(ticks)))
+
+    class Model:
+        def train(self):
+            pass
+
+        def train_step(self, batch, wrapper):
+            pass
+
+    times = benchmark_balancing.time_side_by_side(Model(), [None], {'sum': None, 'famo': None}, rounds=1,
+                                                  per_round=2, warmup_rounds=1, device=torch.device('cpu'),
+                                                  clock=clock)
+    assert times == {'sum': [3.0, 3.0], 'famo': [3.0, 3.0]}
