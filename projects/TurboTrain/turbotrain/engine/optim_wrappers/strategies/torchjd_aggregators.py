@@ -67,7 +67,9 @@ class TorchJDStrategy(BaseBalanceStrategy):
     afterwards, so every rank and a resumed run draw the same, and the training RNG is not disturbed. A stateful
     aggregator (NashMTL: previous weights, its own step counter, normalisation) has its state saved with the
     wrapper's and restored on resume. Methods that need more than the Gramian or keep state the adapter cannot
-    restore are refused (:data:`REFUSED`).
+    restore are refused (:data:`REFUSED`). Every rank computes the same weights from the same (all-reduced)
+    Gramian; NashMTL's iterative convex solve answers rounding-level differences of the Gramian (``R Rᵀ`` here
+    against ``J Jᵀ`` in torchjd, or a mean over ranks against one process's) with differences of about 1e-6.
 
     Scale: the weights of UPGrad, DualProj, IMTLG, MGDA and Mean sum to about 1 (a mean), so the shared step is
     about ``1/K`` of ``sum``'s at the same learning rate (NashMTL also clips ``‖Σ ω_k h_k‖`` at ``max_norm``).
