@@ -71,6 +71,12 @@ fi
 step "sparse convolution: $SPCONV"
 pip_install -q "$SPCONV"
 
+# torchjd's aggregators for the 'torchjd' balancing strategy, with the solvers its methods call (UPGrad and
+# DualProj: quadprog through qpsolvers; CAGrad: cvxpy + clarabel; NashMTL: cvxpy + ecos; FairGrad: scipy).
+step "torchjd 0.18.0 and its solvers"
+pip_install -q 'torchjd[full]==0.18.0' 'quadprog==0.1.14' 'qpsolvers==4.13.0' 'cvxpy==1.7.5' 'ecos==2.0.14' \
+  'clarabel==0.11.1' 'numpy<2'
+
 # 5. This project (editable) with its test tools.
 step "TurboTrain (editable) and test tools"
 pip_install -q --no-build-isolation --no-deps -e .
@@ -79,8 +85,11 @@ pip_install -q pytest 'pytest-timeout'
 step "checking imports"
 "$PY" - <<'PY'
 import torch, mmcv, mmcv.ops, mmengine, mmdet, mmdet3d, spconv  # noqa
+import cvxpy, quadprog, torchjd  # noqa: the 'torchjd' balancing strategy and its solvers
+from importlib.metadata import version
 import projects.TurboTrain.turbotrain  # noqa: registers the components
 print(f'torch {torch.__version__}, mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, '
-      f'mmdet {mmdet.__version__}, mmdet3d {mmdet3d.__version__}, spconv {spconv.__version__}')
+      f'mmdet {mmdet.__version__}, mmdet3d {mmdet3d.__version__}, spconv {spconv.__version__}, '
+      f"torchjd {version('torchjd')}")
 PY
 step "done: activate with 'source $VENV/bin/activate'"

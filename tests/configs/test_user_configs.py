@@ -58,7 +58,7 @@ def test_pretraining_reads_no_labels():
         assert all(step.type != 'LoadCoopAnnotations' for step in dataset.pipeline)
 
 
-@pytest.mark.parametrize('strategy', ['sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain'])
+@pytest.mark.parametrize('strategy', ['sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain', 'torchjd'])
 def test_balanced_config_switches_strategy_by_type(strategy):
     """`--cfg-options optim_wrapper.strategy.type=NAME` must build (no keys of another strategy left behind)."""
     from mmengine.optim import build_optim_wrapper

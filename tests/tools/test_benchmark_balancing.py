@@ -52,7 +52,24 @@ def test_a_turbotrain_method_carries_its_own_interval():
     assert benchmark_balancing.default_round(['sum', 'famo'], 7) == 7  # no TurboTrain: --interval
 
 
-@pytest.mark.parametrize('method, message', [('famo@3', 'only turbotrain, turbotrain_loss_rate take'),
+def test_torchjd_and_every_update_methods_on_turbotrain_schedule():
+    """``torchjd:NAME`` is the adapter (with the arguments a method needs); ``NAME@N`` of an every-update method is
+    the method under strategy ``interval``; their intervals count in the rounds' lcm."""
+    from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import build_strategy
+    cagrad = dict(type='torchjd', aggregator='CAGrad', c=0.4)
+    assert benchmark_balancing.strategy_cfg('torchjd:CAGrad', 10) == cagrad
+    assert benchmark_balancing.strategy_cfg('torchjd:CAGrad@4', 10) == dict(type='interval', interval=4, method=cagrad)
+    assert benchmark_balancing.strategy_cfg('pcgrad@5', 10) == dict(type='interval', interval=5,
+                                                                    method=dict(type='pcgrad'))
+    assert benchmark_balancing.strategy_cfg('pcgrad', 10) == dict(type='pcgrad')
+    strategy = build_strategy(benchmark_balancing.strategy_cfg('torchjd:NashMTL@3', 10))
+    assert strategy.interval == 3 and type(strategy.method).__name__ == 'TorchJDStrategy'
+    methods = ['sum', 'torchjd:UPGrad', 'torchjd:UPGrad@4', 'pcgrad@6', 'turbotrain_loss_rate']
+    assert benchmark_balancing.default_round(methods, 10) == 60
+
+
+@pytest.mark.parametrize('method, message', [('famo@3', 'only turbotrain, turbotrain_loss_rate, pcgrad, imtl_g, '
+                                                        'torchjd:NAME take'),
                                              ('turbotrain@0', 'positive integer'),
                                              ('turbotrain@x', 'positive integer')])
 def test_a_bad_interval_suffix_is_an_error_naming_the_method(method, message):
@@ -68,3 +85,25 @@ def test_timing_report_ratios_against_sum_by_hand(capsys):
     assert rows[1] == ('turbotrain_loss_rate@10', pytest.approx(250.0), pytest.approx(250.0), pytest.approx(1.25))
     lines = capsys.readouterr().out.splitlines()
     assert lines[2].startswith('turbotrain_loss_rate@10 ') and lines[2].split()[1:] == ['250.00', '250.00', '1.250']
+
+
+@pytest.mark.parametrize('clock, timer', [('cpu', 'process_time'), ('wall', 'perf_counter')])
+def test_the_clock_option_picks_the_timer(monkeypatch, clock, timer):
+    """``--clock cpu`` times each iteration with this process's CPU time, the default with the wall clock."""
+    import torch
+    ticks = iter(range(0, 100, 3))
+    monkeypatch.setattr(benchmark_balancing.time, 'process_time', lambda: 0.0)
+    monkeypatch.setattr(benchmark_balancing.time, 'perf_counter', lambda: 0.0)
+    monkeypatch.setattr(benchmark_balancing.time, timer, lambda: float(next(ticks)))
+
+    class Model:
+        def train(self):
+            pass
+
+        def train_step(self, batch, wrapper):
+            pass
+
+    times = benchmark_balancing.time_side_by_side(Model(), [None], {'sum': None, 'famo': None}, rounds=1,
+                                                  per_round=2, warmup_rounds=1, device=torch.device('cpu'),
+                                                  clock=clock)
+    assert times == {'sum': [3.0, 3.0], 'famo': [3.0, 3.0]}

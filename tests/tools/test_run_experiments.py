@@ -493,3 +493,24 @@ def test_report_only_on_the_archived_records_prints_their_figures(tmp_path, caps
     assert cells[0].endswith('(3 seeds)')
     assert cells[1] == f'{statistics.mean(ap):.3f} ± {statistics.stdev(ap):.3f}'
     assert cells[5] == f'{statistics.mean(ade):.3f} ± {statistics.stdev(ade):.3f}'
+
+
+def test_torchjd_rows_are_the_famo_row_with_an_aggregator_every_update_or_every_10():
+    """balancing_torchjd: the same trunk, model, clipping and schedule as FAMO's row; only the strategy differs."""
+    from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies import build_strategy
+    rows = run_experiments.ROWS
+    famo = _merged_config(rows['famo_from_pretrain_motion_clip4'])
+    for name, aggregator in run_experiments.TORCHJD_STUDY.items():
+        every = _merged_config(rows[f'{name}_from_pretrain_motion_clip4'])
+        scheduled = _merged_config(rows[f'{name}_i10_from_pretrain_motion_clip4'])
+        for cfg in (every, scheduled):
+            assert cfg.model == famo.model and cfg.train_cfg == famo.train_cfg, name
+            assert cfg.param_scheduler == famo.param_scheduler, name
+            others = {k: v for k, v in cfg.optim_wrapper.items() if k != 'strategy'}
+            assert others == {k: v for k, v in famo.optim_wrapper.items() if k != 'strategy'}, name
+        plain = build_strategy(dict(every.optim_wrapper.strategy))
+        periodic = build_strategy(dict(scheduled.optim_wrapper.strategy))
+        for strategy in (plain, periodic.method):
+            assert type(strategy).__name__ == 'TorchJDStrategy' and strategy.aggregator_name == aggregator
+        assert periodic.interval == 10 and periodic.warmup == 0
+        assert f'{name}_i10_from_pretrain_motion_clip4' in run_experiments.SUITES['balancing_torchjd']

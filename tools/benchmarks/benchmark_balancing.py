@@ -9,6 +9,8 @@ and median ms per iteration over all rounds after the warm-up, and mean / mean(s
 
     # toy trunk + two heads (no config needed)
     python tools/benchmarks/benchmark_balancing.py --threads 2
+    # on a CPU machine shared with other jobs: count each method's CPU time, not the time others held the cores
+    python tools/benchmarks/benchmark_balancing.py --threads 1 --clock cpu
     # a real fine-tuning config: its model, its train dataloader, its optim_wrapper with `strategy` swapped
     python tools/benchmarks/benchmark_balancing.py projects/TurboTrain/configs/<finetune>.py --rounds 5 \
         [--data-root data/v2xpnp_synth10/]   # default: the config's own data_root
@@ -16,6 +18,9 @@ and median ms per iteration over all rounds after the warm-up, and mean / mean(s
     python tools/benchmarks/benchmark_balancing.py CONFIG --accuracy --max-iters 2000
     # two TurboTrain intervals side by side (rounds of lcm(3, 10) = 30 iterations)
     python tools/benchmarks/benchmark_balancing.py CONFIG --methods sum turbotrain_loss_rate@3 turbotrain_loss_rate@10
+    # torchjd's aggregators (torchjd:NAME), every update and on TurboTrain's schedule (NAME@N: strategy 'interval')
+    python tools/benchmarks/benchmark_balancing.py CONFIG --methods sum torchjd:UPGrad torchjd:UPGrad@10 \
+        torchjd:NashMTL torchjd:NashMTL@10 pcgrad pcgrad@10
 """
 import argparse
 import copy
@@ -38,35 +43,50 @@ DEFAULT_METHODS = ('sum', 'pcgrad', 'imtl_g', 'famo', 'turbotrain', 'turbotrain_
 # the benchmark's TurboTrain variants: their strategy configs, less the interval
 TURBOTRAIN_METHODS = {'turbotrain': dict(type='turbotrain'),
                       'turbotrain_loss_rate': dict(type='turbotrain', rebalance='loss_rate')}
+# hand-written methods that combine the task gradients at every update: NAME@N runs them on TurboTrain's schedule
+EVERY_UPDATE_METHODS = ('pcgrad', 'imtl_g')
+# torchjd aggregators (``torchjd:NAME``): the arguments they need without a default
+TORCHJD_PREFIX = 'torchjd:'
+TORCHJD_ARGS = {'CAGrad': dict(c=0.4), 'FairGrad': dict(alpha=1.0)}
 
 
-def split_interval(method: str, interval: int) -> Tuple[str, int]:
-    """``'NAME@N'`` → (NAME, N): a TurboTrain method with its own interval, so that two intervals run side by side
-    in one benchmark; a plain name gets ``interval`` (``--interval``)."""
+def split_interval(method: str, interval: int) -> Tuple[str, Optional[int]]:
+    """``'NAME@N'`` → (NAME, N): a TurboTrain method with its own interval, or an every-update method (``pcgrad``,
+    ``imtl_g``, ``torchjd:NAME``) on TurboTrain's schedule, so that several intervals run side by side in one
+    benchmark; a plain TurboTrain name gets ``interval`` (``--interval``), any other plain name ``None``."""
     name, at, own = method.partition('@')
     if not at:
-        return name, interval
-    if name not in TURBOTRAIN_METHODS:
-        raise ValueError(f'method {method!r}: only {", ".join(TURBOTRAIN_METHODS)} take an interval (@N)')
+        return name, interval if name in TURBOTRAIN_METHODS else None
+    if name not in TURBOTRAIN_METHODS and name not in EVERY_UPDATE_METHODS and not name.startswith(TORCHJD_PREFIX):
+        takes = ', '.join([*TURBOTRAIN_METHODS, *EVERY_UPDATE_METHODS, TORCHJD_PREFIX + 'NAME'])
+        raise ValueError(f'method {method!r}: only {takes} take an interval (@N)')
     if not own.isdigit() or int(own) < 1:
         raise ValueError(f'method {method!r}: the interval after @ must be a positive integer')
     return name, int(own)
 
 
 def strategy_cfg(method: str, interval: int) -> dict:
-    """The ``strategy`` config of ``method``: a registered strategy's name, or ``turbotrain_loss_rate`` (TurboTrain
-    re-balanced by the loss-decrease rates); TurboTrain with the requested interval, or its own (``NAME@N``)."""
-    name, interval = split_interval(method, interval)
+    """The ``strategy`` config of ``method``: a registered strategy's name, ``turbotrain_loss_rate`` (TurboTrain
+    re-balanced by the loss-decrease rates) or ``torchjd:NAME`` (a torchjd aggregator); TurboTrain with the
+    requested interval, or its own (``NAME@N``); any other ``NAME@N`` is the method on TurboTrain's schedule
+    (strategy ``interval``)."""
+    name, own = split_interval(method, interval)
     if name in TURBOTRAIN_METHODS:
-        return dict(TURBOTRAIN_METHODS[name], interval=interval)
-    return dict(type=name)
+        return dict(TURBOTRAIN_METHODS[name], interval=own)
+    if name.startswith(TORCHJD_PREFIX):
+        aggregator = name[len(TORCHJD_PREFIX):]
+        cfg = dict(type='torchjd', aggregator=aggregator, **TORCHJD_ARGS.get(aggregator, {}))
+    else:
+        cfg = dict(type=name)
+    return cfg if own is None else dict(type='interval', interval=own, method=cfg)
 
 
 def default_round(methods: Sequence[str], interval: int) -> int:
-    """Iterations per method per round: the least common multiple of the TurboTrain intervals in ``methods`` (each
-    round then holds a whole number of conflict-suppressing updates of each), ``interval`` when there is none."""
+    """Iterations per method per round: the least common multiple of the intervals in ``methods`` (TurboTrain's and
+    every ``NAME@N``: each round then holds a whole number of conflict-suppressing updates of each), ``interval``
+    when there is none."""
     parsed = [split_interval(method, interval) for method in methods]
-    intervals = [own for name, own in parsed if name in TURBOTRAIN_METHODS]
+    intervals = [own for name, own in parsed if own is not None]
     return math.lcm(*intervals) if intervals else interval
 
 
@@ -159,8 +179,14 @@ def build_from_config(config: str, methods, interval: int, num_batches: int, wor
 
 # ---------------------------------------------------------------------------------------------------------- timing
 def time_side_by_side(model: nn.Module, batches: List, wrappers: Dict[str, object], rounds: int, per_round: int,
-                      warmup_rounds: int, device: torch.device) -> Dict[str, List[float]]:
-    """Seconds per iteration for every method, round-robin (warm-up rounds discarded)."""
+                      warmup_rounds: int, device: torch.device, clock: str = 'wall') -> Dict[str, List[float]]:
+    """Seconds per iteration for every method, round-robin (warm-up rounds discarded).
+
+    ``clock='cpu'`` reads this process's CPU time (``time.process_time``, all its threads) instead of the wall clock:
+    on a CPU machine shared with other jobs it counts the work each method does rather than the time other jobs
+    held the cores (with ``--threads 1`` it is the single-core time). Not for CUDA runs (the GPU's time is not in
+    it)."""
+    timer = time.process_time if clock == 'cpu' else time.perf_counter
     model.train()
     times: Dict[str, List[float]] = {m: [] for m in wrappers}
     step = 0
@@ -171,12 +197,12 @@ def time_side_by_side(model: nn.Module, batches: List, wrappers: Dict[str, objec
                 step += 1
                 if device.type == 'cuda':
                     torch.cuda.synchronize(device)
-                start = time.perf_counter()
+                start = timer()
                 model.train_step(batch, wrapper)
                 if device.type == 'cuda':
                     torch.cuda.synchronize(device)
                 if round_index >= warmup_rounds:
-                    times[method].append(time.perf_counter() - start)
+                    times[method].append(timer() - start)
     return times
 
 
@@ -233,9 +259,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Time (and compare) gradient-balancing strategies')
     parser.add_argument('config', nargs='?', help='fine-tuning config; without it a toy model is used')
     parser.add_argument('--methods', nargs='+', default=list(DEFAULT_METHODS),
-                        help='strategies to compare; a TurboTrain method may carry its own interval, e.g. '
-                             'turbotrain_loss_rate@3 turbotrain_loss_rate@10')
-    parser.add_argument('--interval', type=int, default=10, help='TurboTrain interval')
+                        help='strategies to compare (registered names, turbotrain_loss_rate, torchjd:NAME for a '
+                             'torchjd aggregator); a TurboTrain method may carry its own interval, e.g. '
+                             'turbotrain_loss_rate@3, and an every-update method runs on TurboTrain\'s schedule with '
+                             'one, e.g. torchjd:NashMTL@10 or pcgrad@10')
+    parser.add_argument('--interval', type=int, default=10, help='TurboTrain interval (plain turbotrain names)')
     parser.add_argument('--rounds', type=int, default=5, help='timed rounds')
     parser.add_argument('--warmup-rounds', type=int, default=1)
     parser.add_argument('--round', dest='per_round', type=int, default=None,
@@ -246,6 +274,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--toy-channels', type=int, default=32)
     parser.add_argument('--toy-size', type=int, default=48, help='toy BEV grid side')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--clock', choices=('wall', 'cpu'), default='wall',
+                        help="'cpu': this process's CPU time instead of the wall clock (CPU runs on a shared machine)")
     parser.add_argument('--work-dir', default='./work_dirs/benchmark_balancing')
     parser.add_argument('--data-root', default=None,
                         help="converted dataset for the config's dataloaders (default: the config's data_root)")
@@ -276,9 +306,12 @@ def main() -> None:
     else:
         model, batches = build_toy(args.toy_batch, args.toy_channels, args.toy_size, device)
         wrappers = toy_wrappers(model, args.methods, args.interval)
+    if args.clock == 'cpu' and device.type == 'cuda':
+        sys.exit('error: --clock cpu does not count the GPU time; use the wall clock (default) on CUDA')
     print(f'device={device} threads={torch.get_num_threads()} rounds={args.rounds} × {per_round} it/method, '
-          f'TurboTrain interval={args.interval}')
-    times = time_side_by_side(model, batches, wrappers, args.rounds, per_round, args.warmup_rounds, device)
+          f'TurboTrain interval={args.interval}, clock={args.clock}')
+    times = time_side_by_side(model, batches, wrappers, args.rounds, per_round, args.warmup_rounds, device,
+                              args.clock)
     report_timing(times)
     if args.accuracy:
         if not args.config:

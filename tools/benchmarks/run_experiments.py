@@ -13,6 +13,7 @@ script lists the rows of each suite and runs them, seed by seed: ``tools/train.p
     python tools/benchmarks/run_experiments.py balancing_from_pretrain  # the same on the pretrained trunk
     python tools/benchmarks/run_experiments.py recipe_clip4  # the same, gradients clipped at norm 4, TurboTrain τ = 2
     python tools/benchmarks/run_experiments.py motion        # motion-aware temporal fusion; recipe_clip4 on its trunk
+    python tools/benchmarks/run_experiments.py balancing_torchjd  # torchjd's UPGrad, CAGrad, Nash-MTL on that trunk
     python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
     python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
     python tools/benchmarks/run_experiments.py balancing --seeds 0 1 2 --only cooperative turbotrain_balancing
@@ -91,6 +92,8 @@ class Row:
         return [f'model.init_cfg.checkpoint={osp.join(work_root, self.trunk_from, TRUNK_FILE)}']
 
 
+# torchjd's aggregators in the balancing_torchjd suite: row-name prefix → aggregator
+TORCHJD_STUDY = {'upgrad': 'UPGrad', 'cagrad': 'CAGrad', 'nashmtl': 'NashMTL'}
 _ROWS = [
     Row('cooperation/cooperative.py'),
     Row('cooperation/ego_only.py'),
@@ -141,6 +144,8 @@ _ROWS = [
     Row('motion/turbotrain_full_motion_as_sum_clip4.py', trunk_from='pretrain_motion'),
     Row('motion/turbotrain_full_motion_lossrate_clip4.py', trunk_from='pretrain_motion'),
     Row('motion/turbotrain_full_motion_lossrate_i3_clip4.py', trunk_from='pretrain_motion'),
+    *[Row(f'balancing_torchjd/{name}{suffix}_from_pretrain_motion_clip4.py', trunk_from='pretrain_motion')
+      for name in TORCHJD_STUDY for suffix in ('', '_i10')],
 ]
 ROWS: Dict[str, Row] = {row.name: row for row in _ROWS}
 
@@ -178,6 +183,10 @@ SUITES = {
                'turbotrain_full_motion_as_sum_clip4', 'pcgrad_from_pretrain_motion_clip4',
                'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
                'turbotrain_full_motion_lossrate_i3_clip4'],
+    # torchjd's UPGrad, CAGrad and Nash-MTL, every update and at interval 10, beside FAMO and the recipe (same trunk)
+    'balancing_torchjd': ['pretrain_motion', 'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
+                          *[f'{name}{suffix}_from_pretrain_motion_clip4' for name in TORCHJD_STUDY
+                            for suffix in ('', '_i10')]],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -232,6 +241,12 @@ ROW_LABELS = {
     'from_pretrain_motion_clip4': 'motion-aware trunk, pretrained + `sum`, clipped at norm 4',
     'pcgrad_from_pretrain_motion_clip4': 'motion-aware trunk, pretrained + PCGrad every step, clipped at norm 4',
     'famo_from_pretrain_motion_clip4': 'motion-aware trunk, pretrained + FAMO, clipped at norm 4',
+    **{f'{name}_from_pretrain_motion_clip4': f'motion-aware trunk, pretrained + torchjd {aggregator} every update, '
+                                             'clipped at norm 4'
+       for name, aggregator in TORCHJD_STUDY.items()},
+    **{f'{name}_i10_from_pretrain_motion_clip4': f'motion-aware trunk, pretrained + torchjd {aggregator} every 10 '
+                                                 'updates (free updates carry its weights), clipped at norm 4'
+       for name, aggregator in TORCHJD_STUDY.items()},
     'turbotrain_full_motion_ratio2_clip4': 'TurboTrain: motion-aware pretrained trunk + balancing, norm ratio up to '
                                            '2 tolerated, clipped at norm 4',
     'turbotrain_full_motion_as_sum_clip4': 'control: motion-aware pretrained trunk + TurboTrain path, no '

@@ -21,6 +21,11 @@ STRATEGIES = dict(
     turbotrain=dict(type='turbotrain', interval=2),
     turbotrain_loss_rate=dict(type='turbotrain', interval=2, rebalance='loss_rate'),
 )
+# stateful torchjd methods (their own update counter, warm start from the previous weights) for the resume tests
+STATEFUL = dict(
+    torchjd_nashmtl=dict(type='torchjd', aggregator='NashMTL', update_weights_every=2),
+    interval_nashmtl=dict(type='interval', interval=2, method=dict(type='torchjd', aggregator='NashMTL')),
+)
 
 
 def _wrapper(model, strategy, lr=0.05, optimizer='sgd', **kwargs):
@@ -100,9 +105,10 @@ def test_accumulation_equals_larger_batch(name):
     assert wrapper._num_updates == 4
 
 
-@pytest.mark.parametrize('name', ['turbotrain', 'turbotrain_loss_rate', 'famo', 'pcgrad'])
+@pytest.mark.parametrize('name', ['turbotrain', 'turbotrain_loss_rate', 'famo', 'pcgrad', *STATEFUL])
 def test_resume_continues_identically(name):
-    strategy = dict(STRATEGIES[name], **({'interval': 3} if name.startswith('turbotrain') else {}))
+    strategy = STATEFUL[name] if name in STATEFUL else dict(
+        STRATEGIES[name], **({'interval': 3} if name.startswith('turbotrain') else {}))
     batches = make_batches(8, 6)
     straight = make_model()
     straight_wrapper = _wrapper(straight, strategy, lr=0.01, optimizer='adam')
@@ -262,7 +268,8 @@ def test_runner_builds_wrapper_from_mmdet3d_scope(tmp_path):
 
 
 @pytest.mark.parametrize('strategy', [dict(type='turbotrain', interval=2), dict(type='famo'),
-                                      dict(type='turbotrain', interval=2, rebalance='loss_rate')])
+                                      dict(type='turbotrain', interval=2, rebalance='loss_rate'),
+                                      STATEFUL['interval_nashmtl']])
 def test_runner_resume_continues_identically(tmp_path, strategy):
     """``--resume``: 6 iterations straight == 3, checkpoint, new Runner with resume=True, 3 more."""
     straight = _runner(tmp_path / 'straight', 6, copy.deepcopy(strategy))

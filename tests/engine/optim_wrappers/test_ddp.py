@@ -18,7 +18,12 @@ WORLD_SIZE = 2
 # wrapper-issued all-reduces over the 6 updates: one per suppressing update (flat buffer), one per micro-step for
 # FAMO's K loss values, none for `sum` (DDP's own bucketed all-reduce on free updates is not counted)
 EXPECTED_ALL_REDUCES = dict(sum=0, pcgrad=6, imtl_g=6, famo=6, turbotrain=3, turbotrain_accum_clip=2,
-                            turbotrain_loss_rate=9, no_task_losses=6)
+                            turbotrain_loss_rate=9, no_task_losses=6, torchjd_upgrad=6, torchjd_pcgrad=6,
+                            torchjd_nashmtl=6, interval_cagrad=3, interval_nashmtl_accum=2)
+# NashMTL's convex solver (ECOS) answers rounding-level differences of the Gramian (the mean of two
+# ranks' gradients against one process's), so its runs agree with one process to the solver's tolerance; every
+# rank still applies exactly the same update
+TOLERANCE = dict(torchjd_nashmtl=1e-6, interval_nashmtl_accum=1e-6)
 NUM_BATCHES = 6
 GLOBAL_BATCH = 8
 CASES = {
@@ -31,6 +36,15 @@ CASES = {
     'turbotrain_loss_rate': (dict(type='turbotrain', interval=2, rebalance='loss_rate', rate_lr=0.5), dict()),
     'turbotrain_accum_clip': (dict(type='turbotrain', interval=2),
                               dict(accumulative_counts=2, clip_grad=dict(max_norm=0.05))),
+    # torchjd aggregators: a QP (UPGrad), seeded randomness (PCGrad), a stateful solver (NashMTL); on TurboTrain's
+    # schedule with a conic solve (CAGrad) and with accumulation
+    'torchjd_upgrad': (dict(type='torchjd', aggregator='UPGrad'), dict()),
+    'torchjd_pcgrad': (dict(type='torchjd', aggregator='PCGrad'), dict()),
+    'torchjd_nashmtl': (dict(type='torchjd', aggregator='NashMTL'), dict()),
+    'interval_cagrad': (dict(type='interval', interval=2, method=dict(type='torchjd', aggregator='CAGrad', c=0.4)),
+                        dict()),
+    'interval_nashmtl_accum': (dict(type='interval', interval=2, method=dict(type='torchjd', aggregator='NashMTL')),
+                               dict(accumulative_counts=2)),
     # no task losses while a suppressing update blocked DDP's sync: the wrapper all-reduces .grad itself
     'no_task_losses': (dict(type='turbotrain', interval=1), dict()),
 }
@@ -107,10 +121,11 @@ def test_ddp_matches_single_process(ddp_results, case):
     assert rank0['all_reduces'] == rank1['all_reduces'] == EXPECTED_ALL_REDUCES[case]
     assert torch.equal(rank0['params'], rank1['params'])
     assert rank0['balance'] == rank1['balance']
-    assert torch.allclose(rank0['params'], flat_params(model), rtol=1e-10, atol=1e-12)
+    tolerance = TOLERANCE.get(case)
+    assert torch.allclose(rank0['params'], flat_params(model), rtol=tolerance or 1e-10, atol=tolerance or 1e-12)
     if case != 'no_task_losses':
         expected = wrapper.state_dict()['balance']
         assert rank0['balance']['num_updates'] == expected['num_updates']
         for key, value in expected['strategy'].items():
             got = rank0['balance']['strategy'][key]
-            assert got == (value if key == 'task_names' else pytest.approx(value, rel=1e-9)), key
+            assert got == (value if key == 'task_names' else pytest.approx(value, rel=tolerance or 1e-9)), key

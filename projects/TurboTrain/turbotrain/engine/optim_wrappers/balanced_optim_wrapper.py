@@ -43,7 +43,9 @@ class BalancedOptimWrapper(OptimWrapper):
     Args:
         optimizer (Optimizer): the optimizer (built by mmengine's optimizer constructor from the config).
         strategy (dict | BaseBalanceStrategy): ``dict(type=name, **kwargs)`` of a registered strategy: ``'sum'``,
-            ``'pcgrad'``, ``'imtl_g'``, ``'famo'``, ``'turbotrain'``. Defaults to ``dict(type='sum')``.
+            ``'pcgrad'``, ``'imtl_g'``, ``'famo'``, ``'turbotrain'``, ``'torchjd'`` (a torchjd aggregator,
+            ``aggregator='UPGrad'``, ...) or ``'interval'`` (any gradient-combining method on TurboTrain's schedule,
+            ``method=dict(...)``). Defaults to ``dict(type='sum')``.
         shared_module (str, optional): dotted attribute path of the shared module in the (unwrapped) model, default
             ``'trunk'``. ``None`` treats every optimised parameter as shared.
         use_amp (bool): autocast the forward pass (inside :meth:`optim_context`). On CUDA the default dtype is
@@ -82,7 +84,9 @@ class BalancedOptimWrapper(OptimWrapper):
         ...     clip_grad=dict(max_norm=10, norm_type=2),
         ...     strategy=dict(type='turbotrain', interval=10, balance_power=1.0, momentum=0.0),
         ...     # or dict(type='sum', task_weights=dict(det=1.0, pred=1.0)), dict(type='pcgrad'),
-        ...     # dict(type='imtl_g'), dict(type='famo', lr=0.025, weight_decay=1e-3)
+        ...     # dict(type='imtl_g'), dict(type='famo', lr=0.025, weight_decay=1e-3),
+        ...     # dict(type='torchjd', aggregator='UPGrad'), dict(type='torchjd', aggregator='CAGrad', c=0.4),
+        ...     # dict(type='interval', interval=10, method=dict(type='torchjd', aggregator='NashMTL'))
         ...     shared_module='trunk')
     """
 

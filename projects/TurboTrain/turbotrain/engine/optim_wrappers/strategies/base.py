@@ -42,6 +42,9 @@ class BaseBalanceStrategy:
     """
     #: whether :meth:`loss_weights` needs the (globally averaged) task-loss values of the current micro-step
     needs_loss_values: bool = False
+    #: whether the strategy combines per-task gradients at every update from the Gram matrix alone (no schedule of
+    #: its own, no loss values): such a strategy can run on TurboTrain's schedule through ``interval``
+    combines_every_update: bool = False
 
     def __init__(self, task_weights: Optional[Dict[str, float]] = None) -> None:
         self.task_weights = dict(task_weights or {})
@@ -104,6 +107,12 @@ class BaseBalanceStrategy:
         self.task_names = None if names is None else list(names)
         if self.task_names is not None:
             self.init_state()
+
+
+def on_schedule(step: int, interval: int, warmup: int = 0) -> bool:
+    """Whether update ``step`` (0-based) is conflict-suppressing on the periodic schedule: every ``interval``
+    updates from update ``warmup`` on (``warmup``, ``warmup + interval``, ...)."""
+    return step >= warmup and (step - warmup) % interval == 0
 
 
 def gradient_stats(gram: torch.Tensor, eps: float = 1e-20) -> Dict[str, float]:

@@ -19,8 +19,14 @@ class IMTLGStrategy(BaseBalanceStrategy):
     gradients, a zero gradient) ``α`` falls back to the fixed weights. Task-specific parameters get the gradient of
     ``Σ_k w_k L_k`` with the fixed weights (IMTL-G balances the shared parameters only; IMTL-L is not used).
 
+    ``K ×`` the combination of ``dict(type='torchjd', aggregator='IMTLG')`` (``Σ α = 1`` there; tested) where the
+    system is regular; kept because it needs no optional dependency, keeps ``sum``'s step size and falls back to the
+    fixed weights where torchjd's pseudo-inverse would weigh a degenerate system.
+
     Config: ``strategy=dict(type='imtl_g', task_weights=None)``.
     """
+
+    combines_every_update = True
 
     def __init__(self, task_weights=None, eps: float = 1e-12) -> None:
         super().__init__(task_weights)

@@ -19,12 +19,17 @@ class PCGradStrategy(BaseBalanceStrategy):
     The random order is drawn from a generator seeded with ``(seed, step)``, so every rank (and a resumed run) draws
     the same order without carrying RNG state. With two tasks the order does not matter.
 
+    The same combination as ``dict(type='torchjd', aggregator='PCGrad')`` given the same visiting order (tested);
+    kept because it needs no optional dependency and the configs and archived studies name it.
+
     Config: ``strategy=dict(type='pcgrad', task_weights=None, seed=0)``.
 
     Args:
         task_weights (dict, optional): fixed weights, see :class:`BaseBalanceStrategy`.
         seed (int): seed of the visiting order.
     """
+
+    combines_every_update = True
 
     def __init__(self, task_weights=None, seed: int = 0) -> None:
         super().__init__(task_weights)

@@ -4,7 +4,7 @@ from typing import Dict, List, Optional
 
 import torch
 
-from .base import BalanceResult, BaseBalanceStrategy, gradient_stats, project_conflicts
+from .base import BalanceResult, BaseBalanceStrategy, gradient_stats, on_schedule, project_conflicts
 from .loss_rate import LossRateWeights
 from .registry import BALANCE_STRATEGIES
 
@@ -130,7 +130,7 @@ class TurboTrainStrategy(BaseBalanceStrategy):
                       if self.rebalance == 'loss_rate' else None)
 
     def uses_task_grads(self, step: int) -> bool:
-        return step >= self.warmup and (step - self.warmup) % self.interval == 0
+        return on_schedule(step, self.interval, self.warmup)
 
     def loss_weights(self, loss_values: Optional[torch.Tensor] = None, new_window: bool = True) -> List[float]:
         if self.rates is not None:
