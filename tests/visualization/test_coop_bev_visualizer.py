@@ -62,6 +62,19 @@ def test_ground_truth_boxes_land_at_their_ego_frame_pixels():
     assert green[105, 320] and green[115, 320] and image[130, 320].max() < 60  # heading up (+y), rear half empty
 
 
+def test_tracks_leaving_the_picture_do_not_move_it():
+    sample = sample_with([[0.0, 0.0, -1.0, 4.0, 2.0, 1.5, 0.0]], [0])  # x ∈ [-2, 2] → cols 300..340, rows 310..330
+    sample.eval_ann_info.update(gt_future_traj=np.array([[[0.0, -20.0], [0.0, -45.0], [0.0, -60.0]]]),
+                                gt_future_mask=np.ones((1, 3), bool),
+                                gt_past_traj=np.array([[[0.0, 60.0], [0.0, 40.0], [0.0, 0.0]]]),
+                                gt_past_mask=np.ones((1, 3), bool))
+    image = visualizer().draw_bev(None, sample, draw_pred=False)
+    green = near(image, GT_COLOUR)
+    assert green[309:312, 302:339].any(0).all() and green[329:332, 302:339].any(0).all()
+    assert green[520, 319:322].any()                          # the future track's dot at (0, -20): row 520
+    assert tuple(image[639, 639]) == BACKGROUND and tuple(image[0, 639]) == BACKGROUND  # no blank margin
+
+
 def test_points_are_moved_by_their_agent_pose_and_coloured_by_agent():
     yaw90 = torch.eye(4)
     yaw90[:2, :2] = torch.tensor([[0.0, -1.0], [1.0, 0.0]])

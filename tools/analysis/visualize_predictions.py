@@ -138,7 +138,7 @@ def main(argv=None) -> int:
     model = build_model(cfg, args.checkpoint)
     visualizer = build_visualizer(cfg, args.score_thr, args.resolution)
     frames = []
-    for index in track_iter_progress(list(indices)):
+    for index in track_iter_progress(list(indices), file=sys.stdout):
         packed = dataset[index]
         output = predict(model, packed)
         name = picture_name(output, index)

@@ -213,11 +213,11 @@ class CoopBEVVisualizer(Visualizer):
         if not len(boxes):
             return
         corners, front = bev_box_corners(boxes)
-        self.draw_polygons([self.to_pixels(c) for c in corners], edge_colors=colour, line_widths=line_width,
-                           alpha=1.0)
-        centres = self.to_pixels(boxes[:, :2])
-        tips = self.to_pixels(front)
-        self.draw_lines(np.stack([centres[:, 0], tips[:, 0]], -1), np.stack([centres[:, 1], tips[:, 1]], -1),
+        corners, centres, tips = self.to_pixels(corners), self.to_pixels(boxes[:, :2]), self.to_pixels(front)
+        # four edges and the heading tick per box, as line segments: drawn after (over) the tracks
+        starts = np.concatenate([corners.reshape(-1, 2), centres])
+        ends = np.concatenate([np.roll(corners, -1, axis=1).reshape(-1, 2), tips])
+        self.draw_lines(np.stack([starts[:, 0], ends[:, 0]], -1), np.stack([starts[:, 1], ends[:, 1]], -1),
                         colors=colour, line_widths=line_width)
 
     def _draw_track(self, track: np.ndarray, colour: Colour, line_width: float, style: str = '-',
@@ -408,6 +408,9 @@ class CoopBEVVisualizer(Visualizer):
                               f'missed: {len(gt["boxes"]) - tp}', TP_COLOUR))
                 lines.append((f'false positives: {len(matched) - tp}', FP_COLOUR))
             self._draw_legend(lines + agents)
+        # scatter() autoscales the view to markers outside the picture: pin it back to the raster
+        self.ax_save.set_xlim(0, self.width)
+        self.ax_save.set_ylim(self.height, 0)
         return self.get_image()
 
     @master_only
