@@ -184,7 +184,8 @@ def main(argv=None) -> int:
     names = select([n for series in runs.values() for n in series], args.keys)
     if not names:
         fail(f'no logged scalar matches --keys {" ".join(args.keys)} (see --list)')
-    plot_curves(runs, names, args.out, args.cols, args.smooth, args.title, args.dpi)
+    title = args.title or (labels[0] if len(runs) == 1 else None)  # one run: its name on top
+    plot_curves(runs, names, args.out, args.cols, args.smooth, title, args.dpi)
     print(f'{len(names)} panels ({", ".join(names)}) of {len(runs)} runs written to {args.out}')
     return 0
 
