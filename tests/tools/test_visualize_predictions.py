@@ -49,6 +49,10 @@ def test_pictures_of_chosen_samples_and_a_scenario_gif(tiny_dataset_root, random
         with Image.open(osp.join(out, name)) as png:
             assert png.size == (SIDE, SIDE) and png.mode == 'RGB'
     assert '2/2' in capsys.readouterr().out  # mmengine's progress bar
+    single = str(tmp_path / 'one' / 'sample1.png')
+    assert visualize_predictions.main(common + ['--samples', '1', '--out', single, '--resolution', '0.25']) == 0
+    with Image.open(single) as png:
+        assert png.size == (256, 256)  # ±32 m at 0.25 m/px
 
     with open(osp.join(tiny_dataset_root, 'v2xpnp_infos_test.pkl'), 'rb') as f:
         scenario = pickle.load(f)['data_list'][0]['scenario']

@@ -185,3 +185,15 @@ def test_tensorboard_backend_by_type_name_writes_event_files(tmp_path):
     assert (scalar.step, scalar.value) == (3, 1.5)
     [picture] = accumulator.Images('bev')
     assert (picture.width, picture.height) == (640, 640)  # the sample's ±32 m at 0.1 m/px
+
+
+def test_untrained_outputs_do_not_break_the_drawing():
+    # an untrained head's boxes can be 1e11 m long (exp of a random size) and carry non-finite values
+    boxes = torch.tensor([[0.0, 0.0, -1.0, 1e11, 2e11, 1.5, 0.3], [float('nan'), 0.0, 0.0, 4.0, 2.0, 1.5, 0.0],
+                          [10.0, -5.0, -1.0, 4.0, 2.0, 1.5, 0.0]])
+    pred = InstanceData(bboxes_3d=LiDARInstance3DBoxes(boxes), scores_3d=torch.tensor([0.9, 0.9, 0.8]),
+                        labels_3d=torch.tensor([0, 0, 0]),
+                        trajs=torch.tensor([[[1e12, 0.0]], [[0.0, 0.0]], [[float('inf'), 1.0]]]))
+    image = visualizer().draw_bev(None, sample_with(pred=pred))
+    red = near(image, FP_COLOUR)
+    assert red[359:362, 402:439].any(0).all()  # the sane box is drawn: top edge y = -4 → row 360, x 8..12

@@ -8,7 +8,8 @@ agent's points coloured by agent, the agents' positions and headings, ground-tru
 tracks, the model's boxes with scores and predicted trajectories, true positives (BEV IoU >= 0.5) yellow and
 false positives red. ``--samples`` are indices into the split's dataset (``tools/browse_dataset.py`` numbers them
 the same way); ``--scenario`` takes that scenario's samples of one ego (``--ego``, default its lowest id) in time
-order, one frame each (``--out`` also keeps the frames as PNGs). Options: ``--split`` (default test),
+order, one frame each (``--out`` also keeps the frames as PNGs). ``--out x.png`` names the file of a single
+sample. Options: ``--split`` (default test),
 ``--data-root``, ``--score-thr``, ``--resolution`` (m/px), ``--max-frames``, ``--cfg-options``.
 """
 import argparse
@@ -28,7 +29,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument('--samples', type=int, nargs='+', help='dataset indices to draw')
     what.add_argument('--scenario', help='draw this scenario frame after frame')
-    parser.add_argument('--out', help='folder of the PNG pictures')
+    parser.add_argument('--out', help='folder of the PNG pictures (or, for one sample, a .png file)')
     parser.add_argument('--video', help='animated GIF of the scenario (with --scenario)')
     parser.add_argument('--ego', type=int, default=None, help='ego agent id of the scenario (default: lowest)')
     parser.add_argument('--fps', type=float, default=5.0, help='frames per second of the GIF')
@@ -41,6 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.samples is not None and not args.out:
         parser.error('--samples needs --out')
+    if args.out and args.out.lower().endswith('.png') and (args.scenario is not None or len(args.samples) != 1):
+        parser.error('--out FILE.png takes exactly one --samples index; give a folder for more')
     if args.scenario is not None and not (args.video or args.out):
         parser.error('--scenario needs --video and/or --out')
     if args.video and not args.video.lower().endswith('.gif'):
@@ -142,7 +145,9 @@ def main(argv=None) -> int:
         packed = dataset[index]
         output = predict(model, packed)
         name = picture_name(output, index)
-        out_file = osp.join(args.out, f'{name}.png') if args.out else None
+        out_file = None
+        if args.out:
+            out_file = args.out if args.out.lower().endswith('.png') else osp.join(args.out, f'{name}.png')
         image = visualizer.draw_bev(packed['inputs'], output)
         if out_file:
             write_image(image, out_file)

@@ -255,10 +255,13 @@ class CoopBEVVisualizer(Visualizer):
                 self._draw_track(track, colours[i], 1.4 if rank == 0 else 0.7, dots=rank == 0)
         for i in range(len(boxes)):
             self._draw_boxes(boxes[i:i + 1], colours[i], line_width=1.5)
-        if len(boxes):
-            anchors = self.to_pixels(boxes[:, :2] + np.array([0.0, 0.5]) + np.stack(
-                [np.zeros(len(boxes)), np.maximum(boxes[:, 3], boxes[:, 4]) / 2], -1))
-            self.draw_texts([f'{s:.2f}' for s in scores], anchors, colors=colours,
+        anchors = self.to_pixels(boxes[:, :2] + np.array([0.0, 0.5]) + np.stack(
+            [np.zeros(len(boxes)), np.maximum(boxes[:, 3], boxes[:, 4]) / 2], -1)).reshape(-1, 2)
+        # a score is written only where it lands on the picture (a far-off glyph overflows the font rasteriser)
+        inside = np.nonzero((anchors[:, 0] >= 0) & (anchors[:, 0] < self.width) & (anchors[:, 1] >= 0)
+                            & (anchors[:, 1] < self.height))[0]
+        if len(inside):
+            self.draw_texts([f'{scores[i]:.2f}' for i in inside], anchors[inside], colors=[colours[i] for i in inside],
                             font_sizes=max(int(self._default_font_size * 0.7), 6),
                             vertical_alignments='bottom', horizontal_alignments='center')
 
@@ -353,7 +356,10 @@ class CoopBEVVisualizer(Visualizer):
             traj_scores = None
         elif traj_scores is not None:
             traj_scores = traj_scores.reshape(trajs.shape[:2])
-        keep = np.nonzero(scores >= score_thr)[0]
+        finite = np.isfinite(boxes[:, :7]).all(1) & np.isfinite(scores)
+        if trajs is not None:
+            trajs = np.where(np.isfinite(trajs), trajs, np.nan)  # a non-finite waypoint breaks its line only
+        keep = np.nonzero(finite & (scores >= score_thr))[0]
         keep = keep[np.argsort(-scores[keep], kind='stable')]
         return dict(boxes=boxes[keep], scores=scores[keep], labels=labels[keep],
                     trajs=None if trajs is None else trajs[keep],
