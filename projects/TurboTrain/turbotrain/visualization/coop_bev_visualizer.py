@@ -22,7 +22,7 @@ visualiser. ``vis_backends`` also takes backend type names, which makes TensorBo
 import os
 import os.path as osp
 import warnings
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -84,7 +84,8 @@ def bev_box_corners(boxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return corners, front
 
 
-def match_predictions(pred_boxes, pred_scores, pred_labels, gt_boxes, gt_labels, iou_thr: float) -> np.ndarray:
+def match_predictions(pred_boxes: Any, pred_scores: Any, pred_labels: Any, gt_boxes: Any, gt_labels: Any,
+                      iou_thr: float) -> np.ndarray:
     """Ground truth matched by each prediction, as ``V2XPnPMetric`` matches (greedy by score, same class, rotated
     BEV IoU >= ``iou_thr``).
 
@@ -147,7 +148,7 @@ class CoopBEVVisualizer(Visualizer):
         self._range = self.bev_range or (-51.2, -51.2, 51.2, 51.2)
 
     # ------------------------------------------------------------------ geometry
-    def range_of(self, data_sample=None) -> Tuple[float, float, float, float]:
+    def range_of(self, data_sample: Any = None) -> Tuple[float, float, float, float]:
         """The drawn ``(x_min, y_min, x_max, y_max)``: ``bev_range``, else the sample's ``point_cloud_range``."""
         if self.bev_range is not None:
             return self.bev_range
@@ -162,7 +163,7 @@ class CoopBEVVisualizer(Visualizer):
         x_min, y_min, x_max, y_max = bev_range
         return (int(round((y_max - y_min) / self.resolution)), int(round((x_max - x_min) / self.resolution)))
 
-    def to_pixels(self, xy) -> np.ndarray:
+    def to_pixels(self, xy: Any) -> np.ndarray:
         """Ego-frame ``(..., 2)`` metres → ``(..., 2)`` continuous pixel coordinates ``(u, v)`` (column, row) of the
         current picture; the point lies in pixel ``(floor(v), floor(u))``."""
         xy = np.asarray(xy, dtype=np.float64)
@@ -305,7 +306,7 @@ class CoopBEVVisualizer(Visualizer):
 
     # ------------------------------------------------------------------ sample fields
     @staticmethod
-    def ground_truth_of(data_sample) -> dict:
+    def ground_truth_of(data_sample: Any) -> dict:
         """``boxes (G, 7)``, ``labels (G,)``, ``past (G, H, 2)``/``past_mask``, ``future (G, F, 2)``/``future_mask``
         (ego frame at t0) from ``eval_ann_info`` (test/val) or ``gt_instances_3d`` (train); labels outside the
         classes (< 0) are dropped as the metric drops them."""
@@ -337,7 +338,7 @@ class CoopBEVVisualizer(Visualizer):
         return {k: (v[keep] if v is not None else None) for k, v in out.items()}
 
     @staticmethod
-    def predictions_of(data_sample, score_thr: float) -> dict:
+    def predictions_of(data_sample: Any, score_thr: float) -> dict:
         """Predictions of score >= ``score_thr``, by decreasing score: ``boxes (D, 7)``, ``scores``, ``labels``,
         ``trajs (D, M, F, 2)`` or None, ``traj_scores (D, M)`` or None."""
         pred = None if data_sample is None else _get(data_sample, 'pred_instances_3d')
@@ -368,7 +369,7 @@ class CoopBEVVisualizer(Visualizer):
     # ------------------------------------------------------------------ public API
     def draw_bev(self,
                  data_input: Optional[dict],
-                 data_sample=None,
+                 data_sample: Any = None,
                  draw_gt: bool = True,
                  draw_pred: bool = True,
                  pred_score_thr: Optional[float] = None) -> np.ndarray:
@@ -423,7 +424,7 @@ class CoopBEVVisualizer(Visualizer):
     def add_datasample(self,
                        name: str,
                        data_input: Optional[dict],
-                       data_sample=None,
+                       data_sample: Any = None,
                        draw_gt: bool = True,
                        draw_pred: bool = True,
                        show: bool = False,

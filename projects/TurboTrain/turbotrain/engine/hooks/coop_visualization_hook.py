@@ -14,7 +14,7 @@ sample (ground truth in ``eval_ann_info``, predictions in ``pred_instances_3d``)
 """
 import os
 import os.path as osp
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from mmengine.hooks import Hook
 
@@ -25,7 +25,7 @@ VISUALIZATION_HOOK = 'CoopVisualizationHook'
 VISUALIZER = 'CoopBEVVisualizer'
 
 
-def picture_name(data_sample, index: int) -> str:
+def picture_name(data_sample: Any, index: int) -> str:
     """``<sample_idx>_<scenario>_<frame>_ego<id>``, or ``sample_<index>`` without that metainfo."""
     meta = data_sample.metainfo
     if 'scenario' not in meta:
@@ -42,7 +42,7 @@ class CoopVisualizationHook(Hook):
         draw: nothing happens unless True (``--show-dir`` / ``--show`` set it).
         interval: validation iterations between two pictures.
         test_interval: draw every ``test_interval``-th test sample.
-        score_thr: lowest drawn prediction score.
+        score_thr: lowest drawn prediction score; None = the visualiser's ``score_thr``.
         show: show each test picture in a window (then nothing goes to the backends).
         wait_time: seconds a shown picture stays (0: until a key is pressed).
         test_out_dir: folder of the test pictures (created); None sends them to the vis backends.
@@ -54,14 +54,14 @@ class CoopVisualizationHook(Hook):
                  draw: bool = False,
                  interval: int = 50,
                  test_interval: int = 1,
-                 score_thr: float = 0.3,
+                 score_thr: Optional[float] = None,
                  show: bool = False,
                  wait_time: float = 0.,
                  test_out_dir: Optional[str] = None) -> None:
         self.draw = bool(draw)
         self.interval = max(int(interval), 1)
         self.test_interval = max(int(test_interval), 1)
-        self.score_thr = float(score_thr)
+        self.score_thr = None if score_thr is None else float(score_thr)
         self.show = bool(show)
         self.wait_time = float(wait_time)
         self.test_out_dir = test_out_dir
@@ -111,7 +111,7 @@ class CoopVisualizationHook(Hook):
                                       pred_score_thr=self.score_thr, step=index)
 
 
-def enable_visualization(cfg, show_dir: Optional[str] = None, show: bool = False) -> None:
+def enable_visualization(cfg: Any, show_dir: Optional[str] = None, show: bool = False) -> None:
     """Switch the config's visualization hook on for a test run (``tools/test.py --show-dir / --show``).
 
     Every config gets one through ``configs/_base_/default_runtime.py``; a config without it, or with mmdet3d's
