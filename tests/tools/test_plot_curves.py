@@ -43,6 +43,11 @@ def test_training_windows_validation_records_and_a_resumed_run(tmp_path):
     assert series['v2xpnp/mAP@0.5'] == ([20.0], [0.2], True)        # validation after the window at iter 20
     assert series['balance/weight_det'] == ([10.0], [0.4], False)  # only where it was logged
 
+    # a hook logging by iteration (step 30) writes before that iteration's window: placed at its step
+    write_log(tmp_path / 'run_c', 't', FIRST[:2] + [{'recon_val/chamfer': 0.8, 'step': 30}] + FIRST[3:])
+    series = plot_curves.load_series(plot_curves.log_files(str(tmp_path / 'run_c')))
+    assert series['recon_val/chamfer'] == ([30.0], [0.8], True)
+
     # resumed from iteration 20: the newer log trains 30 and 40 again; the older keeps what is below 30
     write_log(run, '20261201_010000', [train(30, 2, 0.45, 8e-4), train(40, 2, 0.3, 7e-4),
                                        {'v2xpnp/mAP@0.5': 0.35, 'step': 2}])

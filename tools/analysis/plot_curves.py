@@ -9,8 +9,8 @@ training), or one ``scalars.json`` file. Of a resumed or restarted run, the newe
 log only below the first iteration a newer one trained (those were trained again). ``--keys`` are regular
 expressions searched in the scalar names (losses, ``lr``, the balancing wrapper's ``balance/*`` weights and
 cosines, validation metrics such as ``v2xpnp/mAP@0.5``); every matching name gets a panel, every run a line.
-Training windows are drawn at their iteration; validation records (lines without ``iter``) at the iteration of the
-last training window before them, with markers. ``--smooth N`` draws the moving average over N windows.
+Training windows are drawn at their iteration; validation records (lines without ``iter``) at the iteration they
+followed, with markers. ``--smooth N`` draws the moving average over N windows.
 """
 import argparse
 import importlib.util
@@ -73,8 +73,9 @@ def load_series(paths: Sequence[str]) -> Series:
     """Every numeric scalar of a run's logs (oldest first) as ``name → (iterations, values, is_validation)``.
 
     A training window (a line with ``iter``) sits at its ``iter``; any other line (validation) at the ``iter`` of
-    the last training window before it (0 before any). An older log keeps only the records below the first
-    training iteration of every newer log.
+    the last training window before it (0 before any), or at its ``step`` when that is larger (a hook that logs by
+    iteration, e.g. ``recon_val/*``, writes before the window of that iteration). An older log keeps only the
+    records below the first training iteration of every newer log.
     """
     per_log = []
     for path in paths:
@@ -87,7 +88,10 @@ def load_series(paths: Sequence[str]) -> Series:
             is_val = 'iter' not in window
             if not is_val:
                 last_iter = float(window['iter'])
-            records.append((last_iter, is_val, window))
+            # a record's step is an epoch (LoggerHook's validation) or an iteration (hooks logging by iteration,
+            # written before that iteration's training window): beyond the last window it can only be the latter
+            step = float(window.get('step', 0))
+            records.append((step if is_val and step > last_iter else last_iter, is_val, window))
         per_log.append(records)
     kept, bound = [], math.inf
     for records in reversed(per_log):  # newest first
@@ -159,12 +163,21 @@ def plot_curves(runs: Dict[str, Series], names: Sequence[str], out: str, cols: i
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(names):]:
         ax.axis('off')
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    if len(runs) > 1 or title:
-        fig.legend(handles, labels, loc='upper center', ncol=min(len(runs), 4), fontsize=8, frameon=False)
+    top = 1.0
     if title:
-        fig.suptitle(title, y=1.0, fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.94 if (len(runs) > 1 or title) else 1))
+        fig.suptitle(title, y=0.995, fontsize=10)
+        top -= 0.3 / (3.0 * rows)  # 0.3 inch
+    if len(runs) > 1:  # one legend for all panels, under the title
+        handles, labels = [], []
+        for ax in axes.flat:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                if label not in labels:
+                    handles.append(handle)
+                    labels.append(label)
+        fig.legend(handles, labels, loc='upper center', bbox_to_anchor=(0.5, top), ncol=min(len(runs), 4),
+                   fontsize=8, frameon=False)
+        top -= 0.3 / (3.0 * rows)
+    fig.tight_layout(rect=(0, 0, 1, top))
     folder = osp.dirname(osp.abspath(out))
     os.makedirs(folder, exist_ok=True)
     fig.savefig(out)
