@@ -62,7 +62,8 @@ fi
 
 # 4. The detection stack and sparse convolution.
 step "mmdet 3.3.0, mmdet3d 1.4.0"
-pip_install -q 'mmdet==3.3.0' 'mmdet3d==1.4.0' 'numpy<2' 'matplotlib>=3.6' 'flake8==7.5.0'  # flake8: the lint step of the tests
+# flake8: the lint step of the tests; tensorboard: the optional TensorboardVisBackend (configs/_base_/default_runtime.py)
+pip_install -q 'mmdet==3.3.0' 'mmdet3d==1.4.0' 'numpy<2' 'matplotlib>=3.6' 'flake8==7.5.0' 'tensorboard'
 if "$PY" -c "import torch,sys; sys.exit(0 if torch.version.cuda and torch.version.cuda.startswith('12') else 1)"; then
   SPCONV='spconv-cu120'
 else

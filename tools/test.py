@@ -2,6 +2,7 @@
 """Test a checkpoint and print/write the metrics.
 
     tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--data-root DIR] [--cfg-options k=v ...] [--check]
+        [--show-dir DIR] [--show]
     tools/dist_test.sh CONFIG CHECKPOINT NPROC [same args]
 
 The config, the test info file and the checkpoint (present, not truncated) are checked before the Runner starts;
@@ -19,6 +20,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     add_runner_args(parser)
+    parser.add_argument('--show-dir', help='write a BEV picture of every test sample (points, ground truth, '
+                        'predictions, TP/FP) into this folder')
+    parser.add_argument('--show', action='store_true', help='show each BEV picture in a window')
     return parser.parse_args(argv)
 
 
@@ -42,6 +46,9 @@ def main(argv=None) -> None:
     if args.check:
         print(f'{args.config}: config, data and checkpoint are in place')
         return
+    if args.show or args.show_dir:  # switch on the visualization hook, as mmdet3d's test.py does
+        from projects.TurboTrain.turbotrain.engine.hooks import enable_visualization
+        enable_visualization(cfg, args.show_dir, args.show)
     runner = build_runner(cfg, args.launcher)
     runner.test()
 

@@ -7,7 +7,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='Det3DVisualizationHook'),
+    # BEV pictures of predictions; off until switched on (tools/test.py --show-dir DIR, or draw=True)
+    visualization=dict(type='CoopVisualizationHook', draw=False),
     # cumulative iterations/epochs/samples/wall seconds of the recipe (earlier stages and pretraining included),
     # stamped on every validation; <work_dir>/cost.json (projects/TurboTrain engine/hooks/training_cost_hook.py)
     training_cost=dict(type='TrainingCostHook'))
@@ -24,5 +25,7 @@ load_from = None
 resume = False
 randomness = dict(seed=0)
 
+# Local files (work_dir/<timestamp>/vis_data: scalars.json, pictures) by default. TensorBoard as well:
+#   --cfg-options "visualizer.vis_backends=[LocalVisBackend,TensorboardVisBackend]"   (backend type names)
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='Det3DLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+visualizer = dict(type='CoopBEVVisualizer', vis_backends=vis_backends, name='visualizer')

@@ -6,9 +6,8 @@ import re
 import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DOCS = ['README.md'] + sorted(
-    osp.relpath(p, REPO_ROOT) for p in glob.glob(osp.join(REPO_ROOT, 'projects', 'TurboTrain', '**', '*.md'),
-                                                  recursive=True))
+_PAGES = glob.glob(osp.join(REPO_ROOT, 'projects', 'TurboTrain', '**', '*.md'), recursive=True)
+DOCS = ['README.md'] + sorted(osp.relpath(p, REPO_ROOT) for p in _PAGES)
 LINK = re.compile(r'\[[^\]]*\]\(([^)\s]+)\)')
 # a repository path in backticks or in a command: starts at one of the project's own top-level folders
 REPO_PATH = re.compile(r"(?<![\w./-])((?:projects|configs|tools|tests)/[^\s`'\"()\[\],;:]*)")

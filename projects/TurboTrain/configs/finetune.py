@@ -13,8 +13,7 @@ custom_imports = dict(imports=['projects.TurboTrain.turbotrain'], allow_failed_i
 
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='v2xpnp/mAP@0.5',
-                    rule='greater'),
-    visualization=dict(type='Det3DVisualizationHook', draw=False))
+                    rule='greater'))
 
 # Samples have 1-4 agents: batch them with the cooperative collate (per-sample dicts, padded by the preprocessor).
 train_dataloader = dict(collate_fn=dict(type='coop_collate'))

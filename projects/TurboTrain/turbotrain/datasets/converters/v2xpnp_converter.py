@@ -30,6 +30,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -39,6 +40,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import yaml
+from mmengine.utils import track_iter_progress, track_parallel_progress
 
 from ...utils.geometry import pose_to_matrix
 from ..lidar_io import LidarReadError, LidarStats, probe_lidar, read_lidar_with_stats
@@ -498,10 +500,16 @@ def build_split_infos(root: str, split: str, results: List[dict], classes: Seque
     return data_list, stats
 
 
-def _run_tasks(tasks: List[AgentFrameTask], workers: int) -> List[dict]:
+def _run_tasks(tasks: List[AgentFrameTask], workers: int, progress: bool = False) -> List[dict]:
+    """Read every agent-frame, results in input order; ``progress`` shows mmengine's progress bar (count, rate,
+    time left)."""
     if workers <= 1 or len(tasks) < 2:
+        if progress and tasks:
+            return [read_agent_frame(task) for task in track_iter_progress(tasks, file=sys.stdout)]
         return [read_agent_frame(task) for task in tasks]
     chunk = max(1, len(tasks) // (workers * 8))
+    if progress:  # Pool.imap underneath: input order kept → deterministic
+        return track_parallel_progress(read_agent_frame, tasks, workers, chunksize=chunk, file=sys.stdout)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(read_agent_frame, tasks, chunksize=chunk))  # keeps input order → deterministic
 
@@ -595,7 +603,9 @@ def convert_v2xpnp(root: str,
             raise EmptyDatasetError(f'{split_dir}: {what}; nothing written (convert other splits with --splits)')
         tasks = [replace(task, lidar_check=lidar_check) for task in tasks]
         report.issues.extend(issues)
-        results = _run_tasks(tasks, workers)
+        if verbose:
+            print(f'{split}: reading {len(tasks)} agent-frames', flush=True)
+        results = _run_tasks(tasks, workers, progress=verbose)
         for result in results:
             report.issues.extend(result['issues'])
         data_list, stats = build_split_infos(root, split, results, classes, obj_type_to_class, report.issues)

@@ -25,6 +25,7 @@ Public API (stable; other tests rely on it)::
 - ``preset``: ``'tiny'`` (unit tests: 16×512-ray sweeps, 1 scenario × 8 frames), ``'demo'`` (the
   quick start: 7 scenarios × 40 frames, 32×896 rays) or ``'benchmark'`` (20 × 80 frames, 32×1024
   rays, denser traffic; gigabytes of files), or a :class:`GeneratorPreset`.
+- ``verbose``: show mmengine's progress bar on stdout (frames written of all, rate, time left).
 - Returns a summary dict: ``out_dir, preset, seed, lidar_format, frames_per_scenario, num_scenarios,
   agent_ids, splits {split: [scenario names]}, scenarios [{name, split, index, kind, num_frames,
   num_objects, obj_types}], num_clouds, points_per_cloud {mean, min, max}, visibility

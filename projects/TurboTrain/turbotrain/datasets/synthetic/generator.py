@@ -8,11 +8,13 @@ the ground truth a test asks for (:meth:`SyntheticScenario.frame_ground_truth`) 
 import datetime
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, replace
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmengine.utils import ProgressBar
 
 from ...utils.geometry import pose_to_matrix
 from ..metadata import agent_type_name, is_vehicle
@@ -279,9 +281,10 @@ class SyntheticScenario:
               split_dir: str,
               lidar_format: str = 'pcd',
               pcd_binary: bool = True,
-              write_extras: bool = False) -> dict:
+              write_extras: bool = False,
+              on_frame: Optional[Callable[[], None]] = None) -> dict:
         """Write ``<split_dir>/<name>/<agent_id>/<frame>.{pcd|bin,yaml}``; returns point and
-        visibility stats."""
+        visibility stats. ``on_frame`` is called after each frame (all agents) is written."""
         root = os.path.join(split_dir, self.name)
         points_per_cloud: List[int] = []
         visibility = {
@@ -312,6 +315,8 @@ class SyntheticScenario:
                         visibility['seen_only_by_cooperators'] += 1
                     else:
                         visibility['unseen'] += 1
+            if on_frame is not None:
+                on_frame()
         if write_extras:  # non-frame yaml files, as real releases have beside the frames
             for agent_id in self.agent_ids:
                 write_yaml(
@@ -446,13 +451,16 @@ def generate_dataset(out_dir: str,
         'unseen': 0
     }
     extras_written = set()
+    # mmengine's progress bar over every frame of every scenario: count, rate and time left
+    progress = ProgressBar(num_scenarios * frames, file=sys.stdout) if verbose else None
     for index in range(num_scenarios):
         split = split_of[index]
         scenario = SyntheticScenario(seed, index, frames, preset_obj)
         stats = scenario.write(os.path.join(out_dir, split),
                                lidar_format,
                                pcd_binary,
-                               write_extras=split not in extras_written)
+                               write_extras=split not in extras_written,
+                               on_frame=None if progress is None else progress.update)
         extras_written.add(split)
         all_points.extend(stats['points_per_cloud'])
         for key, value in stats['visibility'].items():
@@ -468,11 +476,8 @@ def generate_dataset(out_dir: str,
             'obj_types': sorted({t.obj_type
                                  for t in scenario.tracks})
         })
-        if verbose:
-            print(
-                f'[{time.perf_counter() - start:6.1f}s] {split}/{scenario.name} ({scenario.kind}, '
-                f'{len(scenario.tracks)} objects)',
-                flush=True)
+    if progress is not None:
+        sys.stdout.write('\n')
     points = np.asarray(all_points)
     summary['num_clouds'] = int(points.size)
     summary['points_per_cloud'] = {
