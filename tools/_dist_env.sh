@@ -6,7 +6,7 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TOOLS_DIR="$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"  # physical path: python finds its venv from it
 if [ -z "${PYTHON:-}" ]; then
   if [ -z "${VIRTUAL_ENV:-}" ] && [ -x "$TOOLS_DIR/../.venv/bin/python" ]; then PYTHON="$TOOLS_DIR/../.venv/bin/python"
   else PYTHON=python; fi
