@@ -11,6 +11,7 @@ Every figure in the README's results section comes from this script. Each experi
     python tools/benchmarks/run_experiments.py balancing_from_pretrain  # the same on the pretrained trunk
     python tools/benchmarks/run_experiments.py recipe_clip4  # the same, gradients clipped at norm 4, TurboTrain τ = 2
     python tools/benchmarks/run_experiments.py motion        # motion-aware temporal fusion; recipe_clip4 on its trunk
+    python tools/benchmarks/run_experiments.py prediction    # dense waypoint head vs learned velocity + residual head
     python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
     python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
     python tools/benchmarks/run_experiments.py balancing --seeds 0 1 2 --only cooperative turbotrain_balancing
@@ -92,6 +93,9 @@ LOSS_RATE = ['optim_wrapper.strategy.rebalance=loss_rate', 'optim_wrapper.strate
 # with it.
 MOTION = ['model.trunk.fusion_neck.temporal_fusion.type=TemporalConvFusion']
 ATTENTION = ['model.trunk.fusion_neck.temporal_fusion.type=TemporalAttentionFusion']
+# Both constant-velocity baselines beside the model's trajectories, on the same matches (the dense head has no
+# velocity, so its detected_velocity figures are nan and it is left out there).
+CV_ORACLE = ['test_evaluator.compare_sources=[constant_velocity]']
 
 
 def experiments(work_root: str) -> Dict[str, Experiment]:
@@ -204,6 +208,14 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         Experiment('turbotrain_full_motion_lossrate_i3_clip4', f'{CONFIGS}/demo_turbotrain.py',
                    from_motion_trunk + LOSS_RATE + CLIP4 + ['optim_wrapper.strategy.interval=3'],
                    needs=['pretrain_motion']),
+        # prediction heads on the motion-aware trunk from scratch, `sum`, clipped at norm 4 (cooperative_motion_clip4's
+        # training): the dense waypoint head, and the learned velocity + residual over constant velocity
+        # (demo_finetune_motion.py, whose test evaluator reports both constant-velocity baselines itself)
+        Experiment('pred_dense_clip4', f'{CONFIGS}/demo_finetune.py', MOTION + CLIP4, test_options=CV_ORACLE),
+        Experiment('pred_motion_clip4', f'{CONFIGS}/demo_finetune_motion.py', MOTION + CLIP4),
+        # the same with 3 modes (winner-takes-all residuals + mode scores; minADE/minFDE beside the most likely)
+        Experiment('pred_motion_k3_clip4', f'{CONFIGS}/demo_finetune_motion.py',
+                   MOTION + CLIP4 + ['model.traj_head.num_modes=3']),
     ]
     for exp in rows:
         if MOTION[0] not in exp.options:
@@ -250,6 +262,8 @@ SUITES = {
                'turbotrain_full_motion_as_sum_clip4', 'pcgrad_from_pretrain_motion_clip4',
                'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
                'turbotrain_full_motion_lossrate_i3_clip4'],
+    # prediction heads (docs/experiments/prediction.md)
+    'prediction': ['pred_motion_clip4', 'pred_dense_clip4', 'pred_motion_k3_clip4'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -310,6 +324,9 @@ ROW_LABELS = {
                                            're-weighting or projection (= `sum`), clipped at norm 4',
     'turbotrain_full_motion_lossrate_clip4': 'TurboTrain: motion-aware pretrained trunk + balancing, magnitudes '
                                              'from the loss-decrease rates, clipped at norm 4',
+    'pred_dense_clip4': 'dense waypoint head (TrajectoryHead), motion-aware trunk, `sum`, clipped at norm 4',
+    'pred_motion_clip4': 'learned velocity + residual over constant velocity (MotionTrajectoryHead), same training',
+    'pred_motion_k3_clip4': 'the same with 3 modes (winner-takes-all), the most likely one scored',
     'turbotrain_full_motion_lossrate_i3_clip4': 'TurboTrain: motion-aware pretrained trunk + balancing, magnitudes '
                                                 'from the loss-decrease rates, conflict step every 3 updates, '
                                                 'clipped at norm 4',
@@ -518,6 +535,33 @@ def table(rows: List[dict], suite: str) -> str:
     return '\n'.join(lines)
 
 
+TRAJECTORY_SOURCE_LABELS = (('', 'learned head'), ('detected_velocity/', 'constant velocity, own velocity (no GT)'),
+                            ('constant_velocity/', 'constant velocity, oracle past'))
+
+
+def prediction_table(rows: List[dict]) -> str:
+    """Markdown table, one line per run and trajectory source on that run's matches (learned head, constant
+    velocity from the model's own velocity, constant velocity from the ground-truth past): vehicle and pedestrian
+    ADE/FDE/MR (m), vehicle EPA, the class-mean EPA and, for multi-modal heads, vehicle minADE/minFDE over the
+    modes; sources a run did not report are left out."""
+    lines = ['| run | trajectories | veh ADE | veh FDE | veh MR | ped ADE | ped FDE | ped MR | veh EPA | mean EPA | '
+             'veh minADE / minFDE |', '|---|---|---|---|---|---|---|---|---|---|---|']
+    for row in rows:
+        m = row.get('metrics')
+        if not m:
+            continue
+        for prefix, source in TRAJECTORY_SOURCE_LABELS:
+            reported = m.get(f'{prefix}ADE')
+            if reported is None or (isinstance(reported, list) and all(v is None for v in reported)):
+                continue
+            cells = [fmt(m.get(f'{prefix}{key}/{cls}')) for cls in ('vehicle', 'pedestrian')
+                     for key in ('ADE', 'FDE', 'MR')]
+            cells += [fmt(m.get(f'{prefix}EPA/vehicle')), fmt(m.get(f'{prefix}EPA')),
+                      f"{fmt(m.get(f'{prefix}minADE/vehicle'))} / {fmt(m.get(f'{prefix}minFDE/vehicle'))}"]
+            lines.append(f"| {row['name']} | {source} | {' | '.join(cells)} |")
+    return '\n'.join(lines)
+
+
 PAIRED_KEYS = (('AP@0.5/vehicle', 100), ('mAP@0.5', 100), ('ADE', 1), ('FDE', 1), ('EPA', 1))
 
 
@@ -672,6 +716,8 @@ def main(argv=None) -> int:
             + table(rows, args.suite))
     if args.paired_with:
         text += '\n\n' + paired_table(runs, args.paired_with)
+    if args.suite == 'prediction':
+        text += '\n\n' + prediction_table(rows)
     recon = pretrain_summary(seed_work_root(work_root, args.seeds[0])) if 'pretrain' in names else None
     if recon:
         text += (f'\n\nPretraining reconstruction (last values MAEPretrainHook logged: recon/ on training batches, '
