@@ -399,3 +399,24 @@ def test_every_suite_row_is_defined_labelled_and_its_strategy_builds():
             strategies[name] = build_strategy(dict(strategy_cfg))
     tolerant = strategies['turbotrain_ratio2_clip4']
     assert tolerant.max_norm_ratio == 2.0 and tolerant.warmup == 100
+
+
+def test_prediction_rows_differ_only_in_the_head_and_the_table_lists_each_reported_source():
+    rows = run_experiments.experiments('/tmp/wr')
+    dense, motion, modes = rows['pred_dense_motion_clip4'], rows['pred_motion_clip4'], rows['pred_motion_k3_clip4']
+    assert dense.config.endswith('/demo_finetune.py') and motion.config.endswith('/demo_finetune_motion.py')
+    assert dense.options == motion.options == run_experiments.MOTION + run_experiments.CLIP4
+    assert modes.options == motion.options + ['model.traj_head.num_modes=3'] and modes.config == motion.config
+    assert dense.test_options == ['test_evaluator.compare_sources=[constant_velocity]']
+    row = dict(name='pred_motion_clip4', metrics={
+        'ADE/vehicle': 1.0, 'FDE/vehicle': 2.0, 'MR/vehicle': 0.5, 'ADE/pedestrian': 0.25, 'FDE/pedestrian': 0.5,
+        'MR/pedestrian': 0.0, 'EPA/vehicle': 0.4, 'EPA': 0.1, 'ADE': 0.8,
+        'detected_velocity/ADE': 1.2, 'detected_velocity/FDE/vehicle': 2.5,
+        'constant_velocity/ADE': None})  # a source reported as null (nan) is left out
+    lines = run_experiments.prediction_table([row]).splitlines()
+    assert len(lines) == 4
+    cells = [c.strip() for c in lines[2].strip('|').split('|')]
+    assert cells == ['pred_motion_clip4', 'learned head', '1.000', '2.000', '0.500', '0.250', '0.500', '0.000',
+                     '0.400', '0.100', 'n/a / n/a']
+    cells = [c.strip() for c in lines[3].strip('|').split('|')]
+    assert cells[1].startswith('constant velocity, own velocity') and cells[3] == '2.500' and cells[2] == 'n/a'

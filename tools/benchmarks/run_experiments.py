@@ -211,7 +211,7 @@ def experiments(work_root: str) -> Dict[str, Experiment]:
         # prediction heads on the motion-aware trunk from scratch, `sum`, clipped at norm 4 (cooperative_motion_clip4's
         # training): the dense waypoint head, and the learned velocity + residual over constant velocity
         # (demo_finetune_motion.py, whose test evaluator reports both constant-velocity baselines itself)
-        Experiment('pred_dense_clip4', f'{CONFIGS}/demo_finetune.py', MOTION + CLIP4, test_options=CV_ORACLE),
+        Experiment('pred_dense_motion_clip4', f'{CONFIGS}/demo_finetune.py', MOTION + CLIP4, test_options=CV_ORACLE),
         Experiment('pred_motion_clip4', f'{CONFIGS}/demo_finetune_motion.py', MOTION + CLIP4),
         # the same with 3 modes (winner-takes-all residuals + mode scores; minADE/minFDE beside the most likely)
         Experiment('pred_motion_k3_clip4', f'{CONFIGS}/demo_finetune_motion.py',
@@ -263,7 +263,7 @@ SUITES = {
                'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
                'turbotrain_full_motion_lossrate_i3_clip4'],
     # prediction heads (docs/experiments/prediction.md)
-    'prediction': ['pred_motion_clip4', 'pred_dense_clip4', 'pred_motion_k3_clip4'],
+    'prediction': ['pred_motion_clip4', 'pred_dense_motion_clip4', 'pred_motion_k3_clip4'],
 }
 # Most informative rows first, so a run cut short still fills the main tables.
 # (the full recipe, pretraining + balancing, is what tools/quickstart.sh runs and reports.)
@@ -324,7 +324,7 @@ ROW_LABELS = {
                                            're-weighting or projection (= `sum`), clipped at norm 4',
     'turbotrain_full_motion_lossrate_clip4': 'TurboTrain: motion-aware pretrained trunk + balancing, magnitudes '
                                              'from the loss-decrease rates, clipped at norm 4',
-    'pred_dense_clip4': 'dense waypoint head (TrajectoryHead), motion-aware trunk, `sum`, clipped at norm 4',
+    'pred_dense_motion_clip4': 'dense waypoint head (TrajectoryHead), motion-aware trunk, `sum`, clipped at norm 4',
     'pred_motion_clip4': 'learned velocity + residual over constant velocity (MotionTrajectoryHead), same training',
     'pred_motion_k3_clip4': 'the same with 3 modes (winner-takes-all), the most likely one scored',
     'turbotrain_full_motion_lossrate_i3_clip4': 'TurboTrain: motion-aware pretrained trunk + balancing, magnitudes '
