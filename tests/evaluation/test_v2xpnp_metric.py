@@ -378,8 +378,10 @@ def test_epa_thresholds_chosen_on_one_split_applied_from_its_json(tmp_path):
     metrics = evaluate([val], tmp_path, json_file=str(tmp_path / 'val.json'), epa_score_thr_grid=(0.3, 0.5, 0.6))
     check(metrics, {'EPA/vehicle': 0.5, 'EPA_best_thr/vehicle': 0.6, 'EPA_at_best_thr/vehicle': 1.0,
                     'EPA_best_thr/pedestrian': nan})
-    test = evaluate([val], tmp_path, epa_score_thr_file=str(tmp_path / 'val.json'))
+    test = evaluate([val], tmp_path, epa_score_thr_file=str(tmp_path / 'val.json'), epa_score_thr=0.0)
     check(test, {'EPA/vehicle': 1.0})
+    written = json.loads((tmp_path / 'metrics.json').read_text())['settings']['epa_score_thr_per_class']
+    assert written == {'vehicle': 0.6, 'pedestrian': 0.0}  # pedestrian: not in the file, epa_score_thr applies
     (tmp_path / 'bad.json').write_text('{"metrics": {}}')
     with pytest.raises(ValueError, match='bad.json'):
         V2XPnPMetric(epa_score_thr_file=str(tmp_path / 'bad.json'))

@@ -208,8 +208,8 @@ class V2XPnPMetric(BaseMetric):
         self.epa_score_thr_grid = (None if epa_score_thr_grid is None else tuple(
             float(t) for t in epa_score_thr_grid))
         self.epa_score_thr_file = epa_score_thr_file
-        if epa_score_thr_file is not None:
-            self.epa_score_thr = self._thresholds_from_file(epa_score_thr_file)
+        self.epa_score_thr_from_file = (None if epa_score_thr_file is None else
+                                        self._thresholds_from_file(epa_score_thr_file))
         self.classes = tuple(classes) if classes is not None else None
         self.json_file = json_file
 
@@ -417,7 +417,10 @@ class V2XPnPMetric(BaseMetric):
         return metrics
 
     def score_thr(self, name: str) -> float:
-        """EPA score threshold of class ``name``."""
+        """EPA score threshold of class ``name``: from ``epa_score_thr_file`` if it has the class, else from
+        ``epa_score_thr``."""
+        if self.epa_score_thr_from_file and name in self.epa_score_thr_from_file:
+            return self.epa_score_thr_from_file[name]
         if isinstance(self.epa_score_thr, dict):
             return self.epa_score_thr.get(name, 0.3)
         return self.epa_score_thr
@@ -517,7 +520,8 @@ class V2XPnPMetric(BaseMetric):
                     epa_dist_thr=self.epa_dist_thr,
                     epa_score_thr=self.epa_score_thr,
                     epa_score_thr_grid=None if self.epa_score_thr_grid is None else list(self.epa_score_thr_grid),
-                    epa_score_thr_file=self.epa_score_thr_file)
+                    epa_score_thr_file=self.epa_score_thr_file,
+                    epa_score_thr_per_class={name: self.score_thr(name) for name in self.class_names})
 
     def format_table(self, metrics: Dict[str, float], counts: Dict[str, int],
                      classes: Sequence[str]) -> str:
