@@ -12,9 +12,10 @@ CONFIG_DIR = osp.join(REPO_ROOT, 'projects/TurboTrain/configs')
 USER_CONFIGS = sorted(osp.basename(p) for p in glob.glob(osp.join(CONFIG_DIR, '*.py')))
 # (pretraining config, the fine-tuning configs that load its exported trunk)
 TRUNK_PAIRS = [
-    ('pretrain.py', ['finetune.py', 'finetune_from_pretrain.py', 'finetune_balanced.py', 'turbotrain.py']),
+    ('pretrain.py', ['finetune.py', 'finetune_from_pretrain.py', 'finetune_balanced.py', 'turbotrain.py',
+                     'finetune_motion.py']),
     ('demo_pretrain.py', ['demo_finetune.py', 'demo_finetune_from_pretrain.py', 'demo_finetune_balanced.py',
-                          'demo_turbotrain.py']),
+                          'demo_turbotrain.py', 'demo_finetune_motion.py']),
 ]
 
 
@@ -71,3 +72,14 @@ def test_balanced_config_switches_strategy_by_type(strategy):
     assert type(wrapper).__name__ == 'BalancedOptimWrapper'
     from projects.TurboTrain.turbotrain.engine.optim_wrappers.strategies.registry import BALANCE_STRATEGIES
     assert type(wrapper.strategy) is BALANCE_STRATEGIES.get(strategy)
+
+
+@pytest.mark.parametrize('name', [n for n in USER_CONFIGS if not n.replace('demo_', '').startswith('pretrain')])
+def test_horizons_of_data_and_model_agree(name):
+    """The trajectory head predicts the future the data annotates, and the trunk has an age slot per history frame."""
+    cfg = load(name)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        assert cfg.model.traj_head.num_future == dataset.future_frames, (name, loader)
+        fusion = cfg.model.trunk.fusion_neck.temporal_fusion
+        assert dataset.history_frames <= fusion.get('max_history', dataset.history_frames), (name, loader)

@@ -306,3 +306,92 @@ def test_empty_predictions_with_flat_trajs_tensor(tmp_path):
     sample = frame(gts=[box(0)])
     sample['pred_instances_3d']['trajs'] = torch.zeros(0)  # (0,) says nothing of the horizon
     check(evaluate([sample], tmp_path), {'AP@0.5/vehicle': 0, 'ADE': nan, 'EPA/vehicle': 0})
+
+
+def with_velocities(sample: dict, velocities: list) -> dict:
+    sample['pred_instances_3d']['velocities'] = torch.tensor(velocities).float().reshape(-1, 2)
+    return sample
+
+
+def test_detected_velocity_baseline_is_exact_on_straight_lines_beside_the_other_sources(tmp_path):
+    # gt 0 at x=0 moves +1 m/frame (line), gt 1 at x=20 moves +0.5 m/frame along y; the detections carry those
+    # velocities; the model's trajectories stand still; the oracle past says gt 0 stands still
+    gts = [box(0), box(20)]
+    futures = [line(0), [[20.0, 0.5 * k] for k in range(1, F + 1)]]
+    sample = with_velocities(
+        frame(dets=gts, scores=[0.9, 0.8], trajs=[[[0, 0]] * F, [[20, 0]] * F], gts=gts, futures=futures,
+              pasts=[[[0, 0], [0, 0]], [[20, -0.5], [20, 0]]]), [[1.0, 0.0], [0.0, 0.5]])
+    metrics = evaluate([sample], tmp_path, compare_sources=('detected_velocity', 'constant_velocity'))
+    check(metrics, {
+        'detected_velocity/ADE': 0.0, 'detected_velocity/FDE': 0.0, 'detected_velocity/MR': 0.0,
+        'detected_velocity/EPA/vehicle': 1.0,
+        # model: gt 0 errors 1, 2, 3; gt 1 errors 0.5, 1, 1.5
+        'ADE': (2.0 + 1.0) / 2, 'FDE': (3.0 + 1.5) / 2, 'EPA/vehicle': 0.5,
+        # oracle past: gt 0 stands still (errors as the model), gt 1 exact
+        'constant_velocity/ADE': 1.0, 'constant_velocity/FDE': 1.5,
+    })
+    # the same source as the primary gives the same figures
+    primary = evaluate([sample], tmp_path, trajectory_source='detected_velocity')
+    check(primary, {'ADE': 0.0, 'FDE': 0.0, 'EPA/vehicle': 1.0})
+
+
+def test_detected_velocity_reads_no_ground_truth_past(tmp_path):
+    gts = [box(0)]
+    sample = with_velocities(frame(dets=gts, scores=[0.9], gts=gts), [[1.0, 0.0]])
+    for key in ('gt_past_traj', 'gt_past_mask'):
+        del sample['eval_ann_info'][key]
+    check(evaluate([sample], tmp_path, trajectory_source='detected_velocity'), {'ADE': 0.0, 'EPA': 1.0})
+    # a wrong velocity is judged as such: 1 m/frame too slow -> errors 1, 2, 3
+    with_velocities(sample, [[0.0, 0.0]])
+    check(evaluate([sample], tmp_path, trajectory_source='detected_velocity'), {'ADE': 2.0, 'FDE': 3.0})
+
+
+def test_detected_velocity_without_velocities_is_nan(tmp_path):
+    sample = frame(dets=[box(0)], scores=[0.9], trajs=[line(0)], gts=[box(0)])
+    metrics = evaluate([sample], tmp_path, compare_sources=('detected_velocity', ))
+    check(metrics, {'ADE': 0.0, 'detected_velocity/ADE': nan, 'detected_velocity/EPA': nan})
+
+
+def test_epa_breakdown_adds_up_by_hand(tmp_path):
+    # vehicles: gt at 0 hit; gt at 20 matched but predicted 3 m off; gt at 80 missed; one false positive at 40.
+    # pedestrians: one gt, detected only at score 0.2 (below 0.3): a missed detection
+    sample = frame(dets=[box(0), box(21), box(40), box(0, 30)], scores=[0.9, 0.8, 0.7, 0.2],
+                   labels=[0, 0, 0, 1],
+                   trajs=[line(0), [[21, 0], [22, 3], [23, 3]], line(40), line(0, 30)],
+                   gts=[box(0), box(20), box(80), box(0, 30)], gt_labels=[0, 0, 0, 1],
+                   futures=[line(0), [[21, 0], [22, 0], [23, 0]], line(80), line(0, 30)])
+    metrics = evaluate([sample], tmp_path)
+    check(metrics, {'EPA/vehicle': (1 - 0.5) / 3, 'EPA_missed_det/vehicle': 1 / 3,
+                    'EPA_missed_pred/vehicle': 1 / 3, 'EPA_fp/vehicle': 0.5 / 3,
+                    'EPA/pedestrian': 0.0, 'EPA_missed_det/pedestrian': 1.0, 'EPA_fp/pedestrian': 0.0})
+    for name in CLASSES:
+        parts = sum(metrics[f'EPA_{k}/{name}'] for k in ('missed_det', 'missed_pred', 'fp'))
+        assert metrics[f'EPA/{name}'] == pytest.approx(1 - parts)
+    # a per-class threshold: pedestrians counted from 0.1 -> the detection is a hit
+    check(evaluate([sample], tmp_path, epa_score_thr=dict(pedestrian=0.1)),
+          {'EPA/pedestrian': 1.0, 'EPA/vehicle': (1 - 0.5) / 3})
+
+
+def test_epa_thresholds_chosen_on_one_split_applied_from_its_json(tmp_path):
+    # vehicle hit at 0.9, false positive at 0.5: thresholds 0.3 and 0.5 count it (EPA 0.5), 0.6 does not (EPA 1)
+    val = frame(dets=[box(0), box(40)], scores=[0.9, 0.5], trajs=[line(0), line(40)], gts=[box(0)])
+    metrics = evaluate([val], tmp_path, json_file=str(tmp_path / 'val.json'), epa_score_thr_grid=(0.3, 0.5, 0.6))
+    check(metrics, {'EPA/vehicle': 0.5, 'EPA_best_thr/vehicle': 0.6, 'EPA_at_best_thr/vehicle': 1.0,
+                    'EPA_best_thr/pedestrian': nan})
+    test = evaluate([val], tmp_path, epa_score_thr_file=str(tmp_path / 'val.json'), epa_score_thr=0.0)
+    check(test, {'EPA/vehicle': 1.0})
+    written = json.loads((tmp_path / 'metrics.json').read_text())['settings']['epa_score_thr_per_class']
+    assert written == {'vehicle': 0.6, 'pedestrian': 0.0}  # pedestrian: not in the file, epa_score_thr applies
+    (tmp_path / 'bad.json').write_text('{"metrics": {}}')
+    with pytest.raises(ValueError, match='bad.json'):
+        V2XPnPMetric(epa_score_thr_file=str(tmp_path / 'bad.json'))
+
+
+def test_min_ade_fde_over_modes_beside_the_most_likely_trajectory(tmp_path):
+    # one matched vehicle moving +1 m/frame; trajs (most likely) stands still, mode 1 is exact
+    sample = frame(dets=[box(0)], scores=[0.9], trajs=[[[0, 0]] * F], gts=[box(0)])
+    sample['pred_instances_3d']['traj_modes'] = torch.tensor([[[[0.0, 0.0]] * F, line(0)]])
+    metrics = evaluate([sample], tmp_path)
+    check(metrics, {'ADE': 2.0, 'FDE': 3.0, 'minADE': 0.0, 'minFDE': 0.0, 'minADE/vehicle': 0.0,
+                    'minFDE/pedestrian': nan})
+    assert 'minADE' not in evaluate([frame(dets=[box(0)], scores=[0.9], gts=[box(0)])], tmp_path)

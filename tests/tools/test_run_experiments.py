@@ -514,3 +514,30 @@ def test_torchjd_rows_are_the_famo_row_with_an_aggregator_every_update_or_every_
             assert type(strategy).__name__ == 'TorchJDStrategy' and strategy.aggregator_name == aggregator
         assert periodic.interval == 10 and periodic.warmup == 0
         assert f'{name}_i10_from_pretrain_motion_clip4' in run_experiments.SUITES['balancing_torchjd']
+
+
+def test_prediction_rows_differ_only_in_the_head_and_the_table_lists_each_reported_source():
+    rows = run_experiments.ROWS
+    dense = _merged_config(rows['pred_dense_motion_clip4'])
+    motion = _merged_config(rows['pred_motion_clip4'])
+    modes = _merged_config(rows['pred_motion_k3_clip4'])
+    assert dense.model.traj_head.type == 'TrajectoryHead' and motion.model.traj_head.type == 'MotionTrajectoryHead'
+    assert {k: v for k, v in dense.model.items() if k != 'traj_head'} == \
+        {k: v for k, v in motion.model.items() if k != 'traj_head'}
+    assert dense.optim_wrapper == motion.optim_wrapper and dense.optim_wrapper.clip_grad.max_norm == 4
+    assert list(dense.test_evaluator.compare_sources) == ['constant_velocity']
+    modes.model.traj_head.pop('num_modes')
+    motion.model.traj_head.pop('num_modes', None)
+    assert modes.model == motion.model
+    row = dict(name='pred_motion_clip4', metrics={
+        'ADE/vehicle': 1.0, 'FDE/vehicle': 2.0, 'MR/vehicle': 0.5, 'ADE/pedestrian': 0.25, 'FDE/pedestrian': 0.5,
+        'MR/pedestrian': 0.0, 'EPA/vehicle': 0.4, 'EPA': 0.1, 'ADE': 0.8,
+        'detected_velocity/ADE': 1.2, 'detected_velocity/FDE/vehicle': 2.5,
+        'constant_velocity/ADE': None})  # a source reported as null (nan) is left out
+    lines = run_experiments.prediction_table([row]).splitlines()
+    assert len(lines) == 4
+    cells = [c.strip() for c in lines[2].strip('|').split('|')]
+    assert cells == ['pred_motion_clip4', 'learned head', '1.000', '2.000', '0.500', '0.250', '0.500', '0.000',
+                     '0.400', '0.100', 'n/a / n/a']
+    cells = [c.strip() for c in lines[3].strip('|').split('|')]
+    assert cells[1].startswith('constant velocity, own velocity') and cells[3] == '2.500' and cells[2] == 'n/a'

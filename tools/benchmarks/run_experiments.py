@@ -13,6 +13,7 @@ script lists the rows of each suite and runs them, seed by seed: ``tools/train.p
     python tools/benchmarks/run_experiments.py balancing_from_pretrain  # the same on the pretrained trunk
     python tools/benchmarks/run_experiments.py recipe_clip4  # the same, gradients clipped at norm 4, TurboTrain τ = 2
     python tools/benchmarks/run_experiments.py motion        # motion-aware temporal fusion; recipe_clip4 on its trunk
+    python tools/benchmarks/run_experiments.py prediction    # dense waypoint head vs learned velocity + residual head
     python tools/benchmarks/run_experiments.py balancing_torchjd  # torchjd's UPGrad, CAGrad, Nash-MTL on that trunk
     python tools/benchmarks/run_experiments.py all --epochs 3 --data-root data/v2xpnp_synth
     python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
@@ -144,6 +145,9 @@ _ROWS = [
     Row('motion/turbotrain_full_motion_as_sum_clip4.py', trunk_from='pretrain_motion'),
     Row('motion/turbotrain_full_motion_lossrate_clip4.py', trunk_from='pretrain_motion'),
     Row('motion/turbotrain_full_motion_lossrate_i3_clip4.py', trunk_from='pretrain_motion'),
+    Row('prediction/pred_dense_motion_clip4.py'),
+    Row('prediction/pred_motion_clip4.py'),
+    Row('prediction/pred_motion_k3_clip4.py'),
     *[Row(f'balancing_torchjd/{name}{suffix}_from_pretrain_motion_clip4.py', trunk_from='pretrain_motion')
       for name in TORCHJD_STUDY for suffix in ('', '_i10')],
 ]
@@ -183,6 +187,8 @@ SUITES = {
                'turbotrain_full_motion_as_sum_clip4', 'pcgrad_from_pretrain_motion_clip4',
                'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
                'turbotrain_full_motion_lossrate_i3_clip4'],
+    # prediction heads (docs/experiments/prediction.md)
+    'prediction': ['pred_motion_clip4', 'pred_dense_motion_clip4', 'pred_motion_k3_clip4'],
     # torchjd's UPGrad, CAGrad and Nash-MTL, every update and at interval 10, beside FAMO and the recipe (same trunk)
     'balancing_torchjd': ['pretrain_motion', 'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
                           *[f'{name}{suffix}_from_pretrain_motion_clip4' for name in TORCHJD_STUDY
@@ -241,6 +247,9 @@ ROW_LABELS = {
     'from_pretrain_motion_clip4': 'motion-aware trunk, pretrained + `sum`, clipped at norm 4',
     'pcgrad_from_pretrain_motion_clip4': 'motion-aware trunk, pretrained + PCGrad every step, clipped at norm 4',
     'famo_from_pretrain_motion_clip4': 'motion-aware trunk, pretrained + FAMO, clipped at norm 4',
+    'pred_dense_motion_clip4': 'dense waypoint head (TrajectoryHead), motion-aware trunk, `sum`, clipped at norm 4',
+    'pred_motion_clip4': 'learned velocity + residual over constant velocity (MotionTrajectoryHead), same training',
+    'pred_motion_k3_clip4': 'the same with 3 modes (winner-takes-all), the most likely one scored',
     **{f'{name}_from_pretrain_motion_clip4': f'motion-aware trunk, pretrained + torchjd {aggregator} every update, '
                                              'clipped at norm 4'
        for name, aggregator in TORCHJD_STUDY.items()},
@@ -462,6 +471,33 @@ def table(rows: List[dict], suite: str) -> str:
     return '\n'.join(lines)
 
 
+TRAJECTORY_SOURCE_LABELS = (('', 'learned head'), ('detected_velocity/', 'constant velocity, own velocity (no GT)'),
+                            ('constant_velocity/', 'constant velocity, oracle past'))
+
+
+def prediction_table(rows: List[dict]) -> str:
+    """Markdown table, one line per run and trajectory source on that run's matches (learned head, constant
+    velocity from the model's own velocity, constant velocity from the ground-truth past): vehicle and pedestrian
+    ADE/FDE/MR (m), vehicle EPA, the class-mean EPA and, for multi-modal heads, vehicle minADE/minFDE over the
+    modes; sources a run did not report are left out."""
+    lines = ['| run | trajectories | veh ADE | veh FDE | veh MR | ped ADE | ped FDE | ped MR | veh EPA | mean EPA | '
+             'veh minADE / minFDE |', '|---|---|---|---|---|---|---|---|---|---|---|']
+    for row in rows:
+        m = row.get('metrics')
+        if not m:
+            continue
+        for prefix, source in TRAJECTORY_SOURCE_LABELS:
+            reported = m.get(f'{prefix}ADE')
+            if reported is None or (isinstance(reported, list) and all(v is None for v in reported)):
+                continue
+            cells = [fmt(m.get(f'{prefix}{key}/{cls}')) for cls in ('vehicle', 'pedestrian')
+                     for key in ('ADE', 'FDE', 'MR')]
+            cells += [fmt(m.get(f'{prefix}EPA/vehicle')), fmt(m.get(f'{prefix}EPA')),
+                      f"{fmt(m.get(f'{prefix}minADE/vehicle'))} / {fmt(m.get(f'{prefix}minFDE/vehicle'))}"]
+            lines.append(f"| {row['name']} | {source} | {' | '.join(cells)} |")
+    return '\n'.join(lines)
+
+
 PAIRED_KEYS = (('AP@0.5/vehicle', 100), ('mAP@0.5', 100), ('ADE', 1), ('FDE', 1), ('EPA', 1))
 
 
@@ -615,6 +651,8 @@ def main(argv=None) -> int:
             + table(rows, args.suite))
     if args.paired_with:
         text += '\n\n' + paired_table(runs, args.paired_with)
+    if args.suite == 'prediction':
+        text += '\n\n' + prediction_table(rows)
     recon = pretrain_summary(seed_work_root(work_root, args.seeds[0])) if 'pretrain' in names else None
     if recon:
         text += (f'\n\nPretraining reconstruction (last values MAEPretrainHook logged: recon/ on training batches, '

@@ -22,3 +22,14 @@ def test_constant_velocity_cases():
 def test_empty():
     assert constant_velocity_trajectories(np.zeros((0, 3, 2)), np.zeros((0, 3), bool),
                                           5).shape == (0, 5, 2)
+
+
+def test_velocity_trajectories_exact_on_straight_lines():
+    from projects.TurboTrain.turbotrain.evaluation.functional.constant_velocity import velocity_trajectories
+    # centre columns beyond x, y (a full box row) are ignored
+    centres = np.array([[1.0, 2.0, -1.0, 4.0, 2.0, 1.5, 0.3], [0.0, 0.0, 0, 1, 1, 1, 0]])
+    velocities = np.array([[0.5, -1.0], [0.0, 0.0]])
+    out = velocity_trajectories(centres, velocities, 3)
+    np.testing.assert_allclose(out[0], [[1.5, 1.0], [2.0, 0.0], [2.5, -1.0]])
+    np.testing.assert_allclose(out[1], np.zeros((3, 2)))
+    assert velocity_trajectories(np.zeros((0, 7)), np.zeros((0, 2)), 4).shape == (0, 4, 2)

@@ -35,3 +35,21 @@ def test_epa():
     assert end_to_end_prediction_accuracy(3, 2, 4, alpha=0.5) == pytest.approx(0.5)
     assert end_to_end_prediction_accuracy(0, 4, 1, alpha=0.5) == pytest.approx(-2.0)  # not clipped
     assert np.isnan(end_to_end_prediction_accuracy(0, 1, 0))
+
+
+def test_min_displacement_errors_take_each_minimum_on_its_own():
+    from projects.TurboTrain.turbotrain.evaluation.functional.trajectory_metrics import min_displacement_errors
+    gt = np.array([[[1, 0], [2, 0]], [[1, 0], [2, 0]], [[0, 0], [0, 0]]], float)
+    modes = np.array([
+        [[[1, 0], [2, 2]], [[1, 1.5], [2, 1.5]]],  # mode 0: errors 0, 2 (ADE 1, FDE 2); mode 1: 1.5, 1.5
+        [[[1, 0], [9, 9]], [[1, 3], [2, 0]]],  # step 1 masked: mode 0 error 0; mode 1 error 3
+        [[[5, 5], [5, 5]], [[5, 5], [5, 5]]],  # no valid step
+    ], float)
+    mask = np.array([[True, True], [True, False], [False, False]])
+    min_ade, min_fde, valid = min_displacement_errors(modes, gt, mask)
+    assert valid.tolist() == [True, True, False]
+    np.testing.assert_allclose(min_ade[:2], [1.0, 0.0])  # agent 0: mode 0's ADE
+    np.testing.assert_allclose(min_fde[:2], [1.5, 0.0])  # agent 0: mode 1's FDE
+    assert np.isnan(min_ade[2]) and np.isnan(min_fde[2])
+    empty = min_displacement_errors(np.zeros((0, 3, 2, 2)), np.zeros((0, 2, 2)), np.zeros((0, 2), bool))
+    assert all(len(a) == 0 for a in empty)

@@ -46,6 +46,36 @@ Constant-velocity baseline (``trajectory_source='constant_velocity'``)
     the model, so its ADE/FDE/MR/EPA sit beside the model's. Detection AP does not depend on this
     option.
 
+Constant-velocity baseline without ground truth (``trajectory_source='detected_velocity'``)
+    Every matched detection is extrapolated from its own centre at the velocity its model estimated
+    (``pred_instances_3d.velocities`` ``(N, 2)``, metres per step Δ; e.g. ``MotionTrajectoryHead``):
+    step k at ``c + k·v`` (``functional/constant_velocity.velocity_trajectories``). It reads no
+    ground-truth field — the matching and the errors do, as for the model. Predictions without
+    ``velocities`` give ``nan`` figures for this source.
+
+Multi-modal output
+    When the predictions carry ``traj_modes`` ``(N, K, F, 2)`` (``trajs`` being the most likely
+    one), ``minADE``/``minFDE`` (pooled and ``/{cls}``) are the minima over the K modes of each
+    agent's ADE and FDE, each taken on its own (nuScenes' definition), beside ADE/FDE of ``trajs``.
+
+Several sources at once (``compare_sources``)
+    Each extra source is evaluated on the same matches as ``trajectory_source`` and reported under
+    ``{source}/`` (``constant_velocity/ADE``, ``detected_velocity/EPA/vehicle`` …), so the model and
+    both baselines come from one pass and one set of detections.
+
+EPA breakdown (per class, over the ``N_c`` ground truths with a future)
+    ``EPA_c = 1 - missed_det_c - missed_pred_c - fp_c`` exactly, with ``missed_det_c`` (key
+    ``EPA_missed_det/{cls}``) the fraction of ground truths matched by no detection of score >= the
+    threshold, ``missed_pred_c`` (``EPA_missed_pred/{cls}``) the fraction matched but predicted more
+    than ``epa_dist_thr`` off, and ``fp_c`` (``EPA_fp/{cls}``) = ``epa_alpha * FP_c / N_c``.
+
+EPA score thresholds
+    ``epa_score_thr`` is one threshold or a dict class name → threshold. With
+    ``epa_score_thr_grid`` the metric also reports, per class, the grid threshold that maximises EPA
+    on the evaluated split (``EPA_best_thr/{cls}``, ``EPA_at_best_thr/{cls}``): run it on the
+    validation split, then give that split's metrics JSON as ``epa_score_thr_file`` when testing
+    (thresholds are read from its ``EPA_best_thr/*``), so test scenarios never choose them.
+
 All figures are fractions (AP 1.0 = perfect), distances in metres. Keys, before the ``v2xpnp/``
 prefix that ``BaseMetric.evaluate`` adds: ``AP@{t}/{cls}``, ``mAP@{t}`` for each IoU threshold t
 (``'0.5'``, ``'0.7'``), ``ADE``, ``FDE``, ``MR``, ``EPA`` and ``ADE/{cls}``, ``FDE/{cls}``,
@@ -54,7 +84,7 @@ prefix that ``BaseMetric.evaluate`` adds: ``AP@{t}/{cls}``, ``mAP@{t}`` for each
 import json
 import os
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -64,10 +94,10 @@ from mmengine.logging import MMLogger, print_log
 from mmdet3d.registry import METRICS
 from .functional import (AP_MODES, average_precision, bev_iou, boxes_to_bev,
                          constant_velocity_trajectories, displacement_errors,
-                         end_to_end_prediction_accuracy, greedy_match, miss_rate, score_order,
-                         to_box_array)
+                         end_to_end_prediction_accuracy, greedy_match, min_displacement_errors,
+                         miss_rate, score_order, to_box_array, velocity_trajectories)
 
-TRAJECTORY_SOURCES = ('model', 'constant_velocity')
+TRAJECTORY_SOURCES = ('model', 'constant_velocity', 'detected_velocity')
 
 
 def _get(container: Any, key: str, default: Any = None) -> Any:
@@ -121,13 +151,19 @@ class V2XPnPMetric(BaseMetric):
         iou_thrs: BEV IoU thresholds of the detection AP.
         ap_mode: ``'global'`` (correct, default) or ``'opencood'`` (OpenCOOD's frame-order
             cumulation).
-        trajectory_source: ``'model'`` (``pred_instances_3d.trajs``) or ``'constant_velocity'``
-            (oracle-past constant-velocity baseline on the same matched set).
+        trajectory_source: ``'model'`` (``pred_instances_3d.trajs``), ``'constant_velocity'``
+            (oracle-past constant-velocity baseline on the same matched set) or
+            ``'detected_velocity'`` (constant velocity from the model's own velocity estimate).
+        compare_sources: further trajectory sources reported under ``{source}/`` keys.
         traj_iou_thr: IoU threshold of the matches on which trajectories and EPA are evaluated.
         miss_thr: FDE (m) above which a prediction is a miss.
         epa_alpha: weight of the false positives in EPA.
         epa_dist_thr: final-position distance (m) within which a matched prediction is an EPA hit.
-        epa_score_thr: minimum score of the detections counted by EPA (hits and false positives).
+        epa_score_thr: minimum score of the detections counted by EPA (hits and false positives): one
+            value, or a dict class name → value (classes left out use 0.3).
+        epa_score_thr_grid: thresholds tried per class for ``EPA_best_thr/{cls}`` (None: no sweep).
+        epa_score_thr_file: a metrics JSON (from the validation split) whose ``EPA_best_thr/{cls}``
+            become the per-class thresholds; overrides ``epa_score_thr`` for the classes it has.
         classes: class names, used when the dataset gives no ``dataset_meta['classes']``.
         json_file: where to write the figures; default ``v2xpnp_metrics.json`` next to the current
             log file (nothing is written when there is neither).
@@ -139,11 +175,14 @@ class V2XPnPMetric(BaseMetric):
                  iou_thrs: Sequence[float] = (0.5, 0.7),
                  ap_mode: str = 'global',
                  trajectory_source: str = 'model',
+                 compare_sources: Sequence[str] = (),
                  traj_iou_thr: float = 0.5,
                  miss_thr: float = 2.0,
                  epa_alpha: float = 0.5,
                  epa_dist_thr: float = 2.0,
-                 epa_score_thr: float = 0.3,
+                 epa_score_thr: Union[float, Dict[str, float]] = 0.3,
+                 epa_score_thr_grid: Optional[Sequence[float]] = None,
+                 epa_score_thr_file: Optional[str] = None,
                  classes: Optional[Sequence[str]] = None,
                  json_file: Optional[str] = None,
                  collect_device: str = 'cpu',
@@ -152,17 +191,25 @@ class V2XPnPMetric(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
         if ap_mode not in AP_MODES:
             raise ValueError(f'ap_mode must be one of {AP_MODES}, got {ap_mode!r}')
-        if trajectory_source not in TRAJECTORY_SOURCES:
-            raise ValueError(
-                f'trajectory_source must be one of {TRAJECTORY_SOURCES}, got {trajectory_source!r}')
+        for source in (trajectory_source, ) + tuple(compare_sources):
+            if source not in TRAJECTORY_SOURCES:
+                raise ValueError(
+                    f'trajectory sources must be in {TRAJECTORY_SOURCES}, got {source!r}')
         self.iou_thrs = tuple(float(t) for t in iou_thrs)
         self.ap_mode = ap_mode
         self.trajectory_source = trajectory_source
+        self.compare_sources = tuple(s for s in compare_sources if s != trajectory_source)
         self.traj_iou_thr = float(traj_iou_thr)
         self.miss_thr = float(miss_thr)
         self.epa_alpha = float(epa_alpha)
         self.epa_dist_thr = float(epa_dist_thr)
-        self.epa_score_thr = float(epa_score_thr)
+        self.epa_score_thr = (dict((k, float(v)) for k, v in epa_score_thr.items())
+                              if isinstance(epa_score_thr, dict) else float(epa_score_thr))
+        self.epa_score_thr_grid = (None if epa_score_thr_grid is None else tuple(
+            float(t) for t in epa_score_thr_grid))
+        self.epa_score_thr_file = epa_score_thr_file
+        self.epa_score_thr_from_file = (None if epa_score_thr_file is None else
+                                        self._thresholds_from_file(epa_score_thr_file))
         self.classes = tuple(classes) if classes is not None else None
         self.json_file = json_file
 
@@ -208,10 +255,19 @@ class V2XPnPMetric(BaseMetric):
         det_scores = _numpy(_get(pred, 'scores_3d', np.zeros(num_det)), np.float64).reshape(-1)
         det_labels = _numpy(_get(pred, 'labels_3d', np.zeros(num_det)), np.int64).reshape(-1)
         det_trajs = _get(pred, 'trajs')
+        det_velocities = _get(pred, 'velocities')
+        det_modes = _get(pred, 'traj_modes')
         order = score_order(det_scores)
         det_boxes, det_scores, det_labels = det_boxes[order], det_scores[order], det_labels[order]
         if det_trajs is not None:
             det_trajs = _tracks(det_trajs, num_det)[order]
+        if det_velocities is not None:  # (N, 2); reshaped so that an empty output of any shape gives (0, 2)
+            det_velocities = _numpy(det_velocities, np.float64).reshape(num_det, -1)[:, :2][order] \
+                if num_det else np.zeros((0, 2))
+        if det_modes is not None:  # (N, K, F, 2)
+            det_modes = _numpy(det_modes, np.float64)
+            det_modes = det_modes.reshape((num_det, -1) + det_modes.shape[-2:])[order] \
+                if num_det else np.zeros((0, 1) + det_modes.shape[-2:])
 
         gt_boxes = to_box_array(_get(ann, 'gt_bboxes_3d'))
         num_gt = len(gt_boxes)
@@ -237,24 +293,47 @@ class V2XPnPMetric(BaseMetric):
 
         pair_det = np.nonzero(matched_gt >= 0)[0]
         pair_gt = matched_gt[pair_det]
-        has_traj = True
-        if self.trajectory_source == 'constant_velocity':
-            trajs = constant_velocity_trajectories(gt_past[pair_gt],
-                                                   gt_past_mask[pair_gt],
-                                                   gt_future.shape[1],
-                                                   fallback_position=det_boxes[pair_det, :2])
-        elif det_trajs is not None:
-            trajs = det_trajs[pair_det]
-        else:
-            has_traj = False
-            trajs = np.zeros((len(pair_det), gt_future.shape[1], 2))
-        horizon = gt_future.shape[1]
-        # an empty (0,) trajs output says nothing of the model's horizon
-        if trajs.shape[1] > 0 or len(pair_det) > 0:
-            horizon = min(trajs.shape[1], horizon)
-        trajs = trajs if len(pair_det) else np.zeros((0, horizon, 2))
-        ade, fde, valid = displacement_errors(trajs[:, :horizon], gt_future[pair_gt, :horizon],
-                                              gt_future_mask[pair_gt, :horizon])
+
+        def source_trajectories(source: str) -> Optional[np.ndarray]:
+            """``(P, F', 2)`` trajectories of the matched detections from ``source``; None if absent."""
+            if source == 'constant_velocity':  # oracle past: reads the ground truth's past track
+                return constant_velocity_trajectories(gt_past[pair_gt],
+                                                      gt_past_mask[pair_gt],
+                                                      gt_future.shape[1],
+                                                      fallback_position=det_boxes[pair_det, :2])
+            if source == 'detected_velocity':  # model outputs only
+                if det_velocities is None:
+                    return None
+                return velocity_trajectories(det_boxes[pair_det, :2], det_velocities[pair_det],
+                                             gt_future.shape[1])
+            return None if det_trajs is None else det_trajs[pair_det]
+
+        def errors(trajs: Optional[np.ndarray]) -> tuple:
+            has_traj = trajs is not None
+            if trajs is None:
+                trajs = np.zeros((len(pair_det), gt_future.shape[1], 2))
+            horizon = gt_future.shape[1]
+            # an empty (0,) trajs output says nothing of the model's horizon
+            if trajs.shape[1] > 0 or len(pair_det) > 0:
+                horizon = min(trajs.shape[1], horizon)
+            trajs = trajs if len(pair_det) else np.zeros((0, horizon, 2))
+            ade, fde, valid = displacement_errors(trajs[:, :horizon], gt_future[pair_gt, :horizon],
+                                                  gt_future_mask[pair_gt, :horizon])
+            return ade, fde, valid, horizon, has_traj
+
+        ade, fde, valid, horizon, has_traj = errors(source_trajectories(self.trajectory_source))
+        compared = {}
+        for source in self.compare_sources:
+            s_ade, s_fde, _, _, s_has = errors(source_trajectories(source))
+            compared[source] = dict(pair_ade=s_ade[valid].astype(np.float32),
+                                    pair_fde=s_fde[valid].astype(np.float32),
+                                    has_traj=s_has)
+        if det_modes is not None and self.trajectory_source == 'model':
+            min_ade, min_fde, _ = min_displacement_errors(det_modes[pair_det][:, :, :horizon],
+                                                          gt_future[pair_gt, :horizon],
+                                                          gt_future_mask[pair_gt, :horizon])
+            compared['modes'] = dict(pair_min_ade=min_ade[valid].astype(np.float32),
+                                     pair_min_fde=min_fde[valid].astype(np.float32))
         return dict(sample_idx=int(_get(data_sample, 'sample_idx', -1)),
                     det_scores=det_scores.astype(np.float32),
                     det_labels=det_labels,
@@ -266,7 +345,8 @@ class V2XPnPMetric(BaseMetric):
                     pair_scores=det_scores[pair_det][valid].astype(np.float32),
                     pair_ade=ade[valid].astype(np.float32),
                     pair_fde=fde[valid].astype(np.float32),
-                    has_traj=has_traj)
+                    has_traj=has_traj,
+                    compared=compared)
 
     # ------------------------------------------------------------------------------------ aggregate
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -295,54 +375,137 @@ class V2XPnPMetric(BaseMetric):
                 aps.append(ap)
             metrics[f'mAP@{key}'] = _mean(aps)
 
+        def cat(key: str, dtype: Any, rows: Optional[List[dict]] = None) -> np.ndarray:
+            rows = results if rows is None else rows
+            return np.concatenate([r[key] for r in rows] + [np.zeros(0, dtype)])
+
         traj_available = all(r['has_traj'] for r in results)
-
-        def cat(key: str, dtype: Any) -> np.ndarray:
-            return np.concatenate([r[key] for r in results] + [np.zeros(0, dtype)])
-
-        pair_labels, pair_scores = cat('pair_labels', np.int64), cat('pair_scores', np.float32)
-        pair_ade, pair_fde = cat('pair_ade', np.float32), cat('pair_fde', np.float32)
-        gt_has_future = cat('gt_has_future', bool)
-        all_det_labels, all_det_scores = cat('det_labels', np.int64), cat('det_scores', np.float32)
-        det_matched = cat('det_matched', bool)
         if not traj_available:
             print_log(
                 'V2XPnPMetric: predictions carry no "trajs"; trajectory metrics and EPA are nan.',
                 logger='current')
+        shared = dict(pair_labels=cat('pair_labels', np.int64),
+                      pair_scores=cat('pair_scores', np.float32),
+                      gt_labels=gt_labels,
+                      gt_has_future=cat('gt_has_future', bool),
+                      det_labels=cat('det_labels', np.int64),
+                      det_scores=cat('det_scores', np.float32),
+                      det_matched=cat('det_matched', bool))
+        metrics.update(
+            self._trajectory_metrics(cat('pair_ade', np.float32), cat('pair_fde', np.float32),
+                                     traj_available, shared, classes, counts))
+        modes = [r.get('compared', {}).get('modes') for r in results]
+        if results and all(m is not None for m in modes):  # multi-modal output: minADE/minFDE over the K modes
+            min_ade, min_fde = cat('pair_min_ade', np.float32, modes), cat('pair_min_fde', np.float32, modes)
+            metrics['minADE'], metrics['minFDE'] = _mean(min_ade), _mean(min_fde)
+            for c, name in enumerate(classes):
+                select = shared['pair_labels'] == c
+                metrics[f'minADE/{name}'], metrics[f'minFDE/{name}'] = _mean(min_ade[select]), _mean(min_fde[select])
+        for source in self.compare_sources:
+            rows = [r.get('compared', {}).get(source, dict(has_traj=False)) for r in results]
+            available = all(row['has_traj'] for row in rows)
+            if available:
+                pair_ade, pair_fde = cat('pair_ade', np.float32, rows), cat('pair_fde', np.float32, rows)
+            else:
+                pair_ade = pair_fde = np.full(len(shared['pair_labels']), np.nan, np.float32)
+            figures = self._trajectory_metrics(pair_ade, pair_fde, available, shared, classes)
+            metrics.update({f'{source}/{k}': v for k, v in figures.items()})
+        counts['num_samples'] = len(results)
+
+        self._log_table(metrics, counts, classes)
+        self._dump_json(metrics, counts)
+        return metrics
+
+    def score_thr(self, name: str) -> float:
+        """EPA score threshold of class ``name``: from ``epa_score_thr_file`` if it has the class, else from
+        ``epa_score_thr``."""
+        if self.epa_score_thr_from_file and name in self.epa_score_thr_from_file:
+            return self.epa_score_thr_from_file[name]
+        if isinstance(self.epa_score_thr, dict):
+            return self.epa_score_thr.get(name, 0.3)
+        return self.epa_score_thr
+
+    @staticmethod
+    def _thresholds_from_file(path: str) -> Dict[str, float]:
+        """Per-class EPA thresholds ``EPA_best_thr/{cls}`` of a metrics JSON written on validation."""
+        try:
+            with open(path) as f:
+                figures = json.load(f)['metrics']
+        except (OSError, ValueError, KeyError) as error:
+            raise ValueError(f'epa_score_thr_file {path}: not a V2XPnPMetric JSON ({error})') from None
+        thresholds = {
+            key.split('/', 1)[1]: float(value)
+            for key, value in figures.items() if key.startswith('EPA_best_thr/') and value is not None
+        }
+        if not thresholds:
+            raise ValueError(f'epa_score_thr_file {path}: has no EPA_best_thr/* (run the validation split with '
+                             'epa_score_thr_grid)')
+        return thresholds
+
+    def _trajectory_metrics(self,
+                            pair_ade: np.ndarray,
+                            pair_fde: np.ndarray,
+                            traj_available: bool,
+                            shared: Dict[str, np.ndarray],
+                            classes: Sequence[str],
+                            counts: Optional[Dict[str, int]] = None) -> Dict[str, float]:
+        """ADE/FDE/MR (pooled and per class), EPA per class with its breakdown, and (with
+        ``epa_score_thr_grid``) the best threshold per class, of one trajectory source.
+
+        ``shared``: ``pair_labels``/``pair_scores`` (P,) of the matched pairs with a future,
+        ``gt_labels``/``gt_has_future`` (G,), ``det_labels``/``det_scores``/``det_matched`` (D,)
+        over the split. ``counts`` (if given) receives the EPA counts.
+        """
+        nan = float('nan')
+        pair_labels, pair_scores = shared['pair_labels'], shared['pair_scores']
+        metrics: Dict[str, float] = {}
 
         def traj_figures(select: np.ndarray) -> tuple:
             if not traj_available:
-                return (float('nan'), ) * 3
+                return (nan, ) * 3
             return _mean(pair_ade[select]), _mean(pair_fde[select]), miss_rate(
                 pair_fde[select], self.miss_thr)
+
+        def epa_counts(c: int, thr: float) -> tuple:
+            of_class = pair_labels == c
+            detected = of_class & (pair_scores >= thr)
+            hits = int((detected & (pair_fde <= self.epa_dist_thr)).sum())
+            false_pos = int(((shared['det_labels'] == c) & (shared['det_scores'] >= thr)
+                             & ~shared['det_matched']).sum())
+            return hits, int(detected.sum()), false_pos
 
         metrics['ADE'], metrics['FDE'], metrics['MR'] = traj_figures(np.ones(len(pair_ade), bool))
         epas = []
         for c, name in enumerate(classes):
             metrics[f'ADE/{name}'], metrics[f'FDE/{name}'], metrics[f'MR/{name}'] = traj_figures(
                 pair_labels == c)
-            num_gt = int(((gt_labels == c) & gt_has_future).sum())
-            hits = int(((pair_labels == c) & (pair_scores >= self.epa_score_thr)
-                        & (pair_fde <= self.epa_dist_thr)).sum())
-            false_pos = int(((all_det_labels == c) & (all_det_scores >= self.epa_score_thr)
-                             & ~det_matched).sum())
+            num_gt = int(((shared['gt_labels'] == c) & shared['gt_has_future']).sum())
+            hits, detected, false_pos = epa_counts(c, self.score_thr(name))
+            defined = traj_available and num_gt > 0
             epa = end_to_end_prediction_accuracy(hits, false_pos, num_gt, self.epa_alpha) \
-                if traj_available else float('nan')
+                if traj_available else nan
             metrics[f'EPA/{name}'] = epa
+            metrics[f'EPA_missed_det/{name}'] = (num_gt - detected) / num_gt if defined else nan
+            metrics[f'EPA_missed_pred/{name}'] = (detected - hits) / num_gt if defined else nan
+            metrics[f'EPA_fp/{name}'] = self.epa_alpha * false_pos / num_gt if defined else nan
             epas.append(epa)
-            counts.update({
-                f'num_gt/{name}': int((gt_labels == c).sum()),
-                f'num_det/{name}': int((all_det_labels == c).sum()),
-                f'num_traj_agents/{name}': int((pair_labels == c).sum()),
-                f'epa_num_gt/{name}': num_gt,
-                f'epa_hits/{name}': hits,
-                f'epa_false_positives/{name}': false_pos
-            })
+            if self.epa_score_thr_grid:
+                sweep = [(end_to_end_prediction_accuracy(h, f, num_gt, self.epa_alpha), thr)
+                         for thr in self.epa_score_thr_grid
+                         for h, _, f in [epa_counts(c, thr)]] if defined else []
+                best_epa, best_thr = max(sweep, key=lambda item: (item[0], -item[1])) if sweep else (nan, nan)
+                metrics[f'EPA_best_thr/{name}'] = best_thr
+                metrics[f'EPA_at_best_thr/{name}'] = best_epa
+            if counts is not None:
+                counts.update({
+                    f'num_gt/{name}': int((shared['gt_labels'] == c).sum()),
+                    f'num_det/{name}': int((shared['det_labels'] == c).sum()),
+                    f'num_traj_agents/{name}': int((pair_labels == c).sum()),
+                    f'epa_num_gt/{name}': num_gt,
+                    f'epa_hits/{name}': hits,
+                    f'epa_false_positives/{name}': false_pos
+                })
         metrics['EPA'] = _mean(epas)
-        counts['num_samples'] = len(results)
-
-        self._log_table(metrics, counts, classes)
-        self._dump_json(metrics, counts)
         return metrics
 
     # --------------------------------------------------------------------------------------- output
@@ -350,11 +513,15 @@ class V2XPnPMetric(BaseMetric):
         return dict(iou_thrs=list(self.iou_thrs),
                     ap_mode=self.ap_mode,
                     trajectory_source=self.trajectory_source,
+                    compare_sources=list(self.compare_sources),
                     traj_iou_thr=self.traj_iou_thr,
                     miss_thr=self.miss_thr,
                     epa_alpha=self.epa_alpha,
                     epa_dist_thr=self.epa_dist_thr,
-                    epa_score_thr=self.epa_score_thr)
+                    epa_score_thr=self.epa_score_thr,
+                    epa_score_thr_grid=None if self.epa_score_thr_grid is None else list(self.epa_score_thr_grid),
+                    epa_score_thr_file=self.epa_score_thr_file,
+                    epa_score_thr_per_class={name: self.score_thr(name) for name in self.class_names})
 
     def format_table(self, metrics: Dict[str, float], counts: Dict[str, int],
                      classes: Sequence[str]) -> str:
@@ -385,6 +552,18 @@ class V2XPnPMetric(BaseMetric):
         title = (f'V2XPnP metrics (ap_mode={self.ap_mode}, trajectories={self.trajectory_source}, '
                  f'{counts["num_samples"]} samples)')
         print_log(title + '\n' + self.format_table(metrics, counts, classes), logger='current')
+        lines = ['trajectory sources on the same matches (source  class  ADE FDE MR EPA | EPA lost to: missed '
+                 'detections, missed predictions, false positives)']
+        for source in (self.trajectory_source, ) + self.compare_sources:
+            prefix = '' if source == self.trajectory_source else f'{source}/'
+            for name in tuple(classes) + ('mean', ):
+                suffix = '' if name == 'mean' else f'/{name}'
+                row = [metrics.get(f'{prefix}{k}{suffix}', float('nan')) for k in ('ADE', 'FDE', 'MR', 'EPA')]
+                lost = [metrics.get(f'{prefix}EPA_{k}/{name}', float('nan'))
+                        for k in ('missed_det', 'missed_pred', 'fp')] if name != 'mean' else []
+                lines.append(f'{source:18s} {name:11s} ' + ' '.join(f'{v:7.3f}' for v in row) +
+                             (' | ' + ' '.join(f'{v:6.3f}' for v in lost) if lost else ''))
+        print_log('\n'.join(lines), logger='current')
 
     def json_path(self) -> Optional[str]:
         """``json_file`` if given, else ``v2xpnp_metrics.json`` beside the current MMLogger's log

@@ -1,5 +1,5 @@
-"""Constant-velocity extrapolation of past tracks (the oracle-past baseline of
-:class:`V2XPnPMetric`)."""
+"""Constant-velocity extrapolation: of ground-truth past tracks (the oracle-past baseline of :class:`V2XPnPMetric`)
+and of detections at their model-estimated velocity (the baseline that reads no ground truth)."""
 from typing import Optional
 
 import numpy as np
@@ -45,3 +45,23 @@ def constant_velocity_trajectories(past_traj: np.ndarray,
             velocity = (past_traj[p, j] - past_traj[p, i]) / float(j - i)
         out[p] = past_traj[p, j] + velocity[None] * (hist - 1 - j + steps)[:, None]
     return out
+
+
+def velocity_trajectories(centres: np.ndarray, velocities: np.ndarray, num_future: int) -> np.ndarray:
+    """Extrapolate detections at their estimated velocity: step ``k`` (1..F) at ``c + k·v``.
+
+    This reads only model outputs (a detection's centre at t0 and the velocity its model estimated, in metres per
+    step Δ), so it is the constant-velocity baseline that needs no ground truth.
+
+    Args:
+        centres: ``(P, 2)`` (or wider; the first two columns are used) centres at t0, ego frame at t0.
+        velocities: ``(P, 2)`` metres per Δ, ego frame at t0.
+        num_future: F.
+
+    Returns:
+        ``(P, F, 2)`` float64 future centres at t0+Δ … t0+FΔ.
+    """
+    centres = np.asarray(centres, dtype=np.float64)[..., :2].reshape(-1, 2)
+    velocities = np.asarray(velocities, dtype=np.float64)[..., :2].reshape(-1, 2)
+    steps = np.arange(1, num_future + 1, dtype=np.float64)
+    return centres[:, None, :] + steps[None, :, None] * velocities[:, None, :]

@@ -63,3 +63,32 @@ def end_to_end_prediction_accuracy(num_hits: int,
     if num_gt <= 0:
         return float('nan')
     return float((num_hits - alpha * num_false_positives) / num_gt)
+
+
+def min_displacement_errors(pred_modes: np.ndarray, gt_traj: np.ndarray,
+                            gt_mask: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """minADE and minFDE over K predicted trajectories per agent (each minimum taken on its own, as nuScenes does:
+    the mode with the best ADE need not be the one with the best FDE).
+
+    Args:
+        pred_modes: ``(P, K, F, 2)`` predicted centres of the K modes at t0+kΔ.
+        gt_traj: ``(P, F, 2)``; gt_mask: ``(P, F)`` bool.
+
+    Returns:
+        min_ade ``(P,)``, min_fde ``(P,)`` (``nan`` where not valid) and valid ``(P,)``, as
+        :func:`displacement_errors`.
+    """
+    pred_modes = np.asarray(pred_modes, dtype=np.float64)
+    num, modes = pred_modes.shape[:2]
+    gt_traj = np.asarray(gt_traj, dtype=np.float64)
+    gt_mask = np.asarray(gt_mask, dtype=bool)
+    if num == 0 or modes == 0:
+        return np.full(num, np.nan), np.full(num, np.nan), np.zeros(num, dtype=bool)
+    per_mode = [displacement_errors(pred_modes[:, k], gt_traj, gt_mask) for k in range(modes)]
+    ade = np.stack([p[0] for p in per_mode], axis=1)  # (P, K)
+    fde = np.stack([p[1] for p in per_mode], axis=1)
+    valid = per_mode[0][2]
+    min_ade, min_fde = np.full(num, np.nan), np.full(num, np.nan)
+    min_ade[valid] = ade[valid].min(axis=1)
+    min_fde[valid] = fde[valid].min(axis=1)
+    return min_ade, min_fde, valid
