@@ -46,14 +46,23 @@ Constant-velocity baseline (``trajectory_source='constant_velocity'``)
     the model, so its ADE/FDE/MR/EPA sit beside the model's. Detection AP does not depend on this
     option.
 
+Communication (when the model reports it: ``comm_bytes`` and ``comm_senders`` of each sample, see
+``CoopPnPDetector.communication``)
+    ``comm/Mb_per_frame``: megabits (10^6 bits) one cooperator transmits per frame — its shared feature map at
+    the transmitted shape and dtype, after any compression — averaged over the cooperator messages of the split;
+    ``comm/Mbps``: the same at ``comm_frame_rate_hz`` (10 Hz) frames per second; ``comm/cooperators``: mean
+    number of cooperators sending per frame; ``comm/Mb_received_per_frame``: mean megabits the ego receives per
+    frame. ``nan`` when no sample reports it (and ``Mb_per_frame``/``Mbps`` when no cooperator sent anything).
+
 All figures are fractions (AP 1.0 = perfect), distances in metres. Keys, before the ``v2xpnp/``
 prefix that ``BaseMetric.evaluate`` adds: ``AP@{t}/{cls}``, ``mAP@{t}`` for each IoU threshold t
 (``'0.5'``, ``'0.7'``), ``ADE``, ``FDE``, ``MR``, ``EPA`` and ``ADE/{cls}``, ``FDE/{cls}``,
-``MR/{cls}``, ``EPA/{cls}``.
+``MR/{cls}``, ``EPA/{cls}`` and the ``comm/*`` figures.
 """
 import json
 import os
 import os.path as osp
+import pickle
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -128,9 +137,12 @@ class V2XPnPMetric(BaseMetric):
         epa_alpha: weight of the false positives in EPA.
         epa_dist_thr: final-position distance (m) within which a matched prediction is an EPA hit.
         epa_score_thr: minimum score of the detections counted by EPA (hits and false positives).
+        comm_frame_rate_hz: frames per second of the communication figures (V2XPnP: 10 Hz).
         classes: class names, used when the dataset gives no ``dataset_meta['classes']``.
         json_file: where to write the figures; default ``v2xpnp_metrics.json`` next to the current
             log file (nothing is written when there is neither).
+        results_file: where to pickle the per-sample results (``process_sample`` outputs, small arrays) for
+            offline analysis such as paired bootstraps (``figures``); default None (not written).
         collect_device, prefix, collect_dir: see :class:`mmengine.evaluator.BaseMetric`.
     """
     default_prefix: Optional[str] = 'v2xpnp'
@@ -144,8 +156,10 @@ class V2XPnPMetric(BaseMetric):
                  epa_alpha: float = 0.5,
                  epa_dist_thr: float = 2.0,
                  epa_score_thr: float = 0.3,
+                 comm_frame_rate_hz: float = 10.0,
                  classes: Optional[Sequence[str]] = None,
                  json_file: Optional[str] = None,
+                 results_file: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -163,8 +177,10 @@ class V2XPnPMetric(BaseMetric):
         self.epa_alpha = float(epa_alpha)
         self.epa_dist_thr = float(epa_dist_thr)
         self.epa_score_thr = float(epa_score_thr)
+        self.comm_frame_rate_hz = float(comm_frame_rate_hz)
         self.classes = tuple(classes) if classes is not None else None
         self.json_file = json_file
+        self.results_file = results_file
 
     # ----------------------------------------------------------------------------------- per sample
     @property
@@ -197,7 +213,7 @@ class V2XPnPMetric(BaseMetric):
             ``traj_iou_thr``; ``gt_labels`` (G,); ``gt_has_future`` (G,) bool; ``pair_labels``,
             ``pair_scores``, ``pair_ade``, ``pair_fde`` (P,), the matched pairs whose ground truth
             has a valid future step; ``has_traj``, whether trajectories were available;
-            ``sample_idx``.
+            ``comm_bytes`` and ``comm_senders`` (-1 when the model did not report them); ``sample_idx``.
         """
         num_classes = len(self.class_names)
         pred = _get(data_sample, 'pred_instances_3d', {})
@@ -266,11 +282,28 @@ class V2XPnPMetric(BaseMetric):
                     pair_scores=det_scores[pair_det][valid].astype(np.float32),
                     pair_ade=ade[valid].astype(np.float32),
                     pair_fde=fde[valid].astype(np.float32),
-                    has_traj=has_traj)
+                    has_traj=has_traj,
+                    comm_bytes=int(_get(data_sample, 'comm_bytes', -1)),
+                    comm_senders=int(_get(data_sample, 'comm_senders', -1)))
 
     # ------------------------------------------------------------------------------------ aggregate
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """Aggregate the per-sample results of the split into the flat dict of figures.
+        """Aggregate the per-sample results of the split into the flat dict of figures; log the table, write the
+        JSON (and the per-sample results to ``results_file`` when set)."""
+        if self.results_file:
+            if osp.dirname(self.results_file):
+                os.makedirs(osp.dirname(self.results_file), exist_ok=True)
+            with open(self.results_file, 'wb') as handle:
+                pickle.dump(dict(results=list(results), settings=self._settings(),
+                                 classes=list(self.class_names)), handle)
+        metrics, counts = self.figures(results)
+        self._log_table(metrics, counts, self.class_names)
+        self._dump_json(metrics, counts)
+        return metrics
+
+    def figures(self, results: List[dict]) -> tuple:
+        """``(metrics, counts)`` of per-sample results (``process_sample`` outputs), without logging or files —
+        e.g. for bootstrap resamples of a saved ``results_file``.
 
         Results are first put in frame order (``sample_idx``; a stable sort), which is the
         cumulation order of ``ap_mode='opencood'`` whatever order the ranks collected them in.
@@ -340,10 +373,28 @@ class V2XPnPMetric(BaseMetric):
             })
         metrics['EPA'] = _mean(epas)
         counts['num_samples'] = len(results)
+        comm, comm_counts = self.communication_figures(results)
+        metrics.update(comm)
+        counts.update(comm_counts)
+        return metrics, counts
 
-        self._log_table(metrics, counts, classes)
-        self._dump_json(metrics, counts)
-        return metrics
+    def communication_figures(self, results: List[dict]) -> tuple:
+        """``comm/*`` figures (module docstring) and their counts from the per-sample ``comm_bytes`` /
+        ``comm_senders``; ``nan`` unless every sample reports them."""
+        reported = [r for r in results if r.get('comm_bytes', -1) >= 0 and r.get('comm_senders', -1) >= 0]
+        nan_figures = {key: float('nan') for key in ('comm/Mb_per_frame', 'comm/Mbps', 'comm/cooperators',
+                                                     'comm/Mb_received_per_frame')}
+        if not results or len(reported) < len(results):
+            return nan_figures, {}
+        total_bytes = sum(r['comm_bytes'] for r in results)
+        messages = sum(r['comm_senders'] for r in results)
+        megabits = total_bytes * 8 / 1e6
+        per_message = megabits / messages if messages else float('nan')
+        figures = {'comm/Mb_per_frame': per_message,
+                   'comm/Mbps': per_message * self.comm_frame_rate_hz,
+                   'comm/cooperators': messages / len(results),
+                   'comm/Mb_received_per_frame': megabits / len(results)}
+        return figures, {'comm_bytes': total_bytes, 'comm_messages': messages}
 
     # --------------------------------------------------------------------------------------- output
     def _settings(self) -> dict:
@@ -354,7 +405,8 @@ class V2XPnPMetric(BaseMetric):
                     miss_thr=self.miss_thr,
                     epa_alpha=self.epa_alpha,
                     epa_dist_thr=self.epa_dist_thr,
-                    epa_score_thr=self.epa_score_thr)
+                    epa_score_thr=self.epa_score_thr,
+                    comm_frame_rate_hz=self.comm_frame_rate_hz)
 
     def format_table(self, metrics: Dict[str, float], counts: Dict[str, int],
                      classes: Sequence[str]) -> str:
@@ -384,7 +436,12 @@ class V2XPnPMetric(BaseMetric):
                    classes: Sequence[str]) -> None:
         title = (f'V2XPnP metrics (ap_mode={self.ap_mode}, trajectories={self.trajectory_source}, '
                  f'{counts["num_samples"]} samples)')
-        print_log(title + '\n' + self.format_table(metrics, counts, classes), logger='current')
+        text = title + '\n' + self.format_table(metrics, counts, classes)
+        if 'comm_messages' in counts:
+            text += (f"\ncommunication: {metrics['comm/Mb_per_frame']:.4f} Mb per cooperator per frame = "
+                     f"{metrics['comm/Mbps']:.3f} Mbps at {self.comm_frame_rate_hz:g} Hz; "
+                     f"{metrics['comm/cooperators']:.2f} cooperators per frame")
+        print_log(text, logger='current')
 
     def json_path(self) -> Optional[str]:
         """``json_file`` if given, else ``v2xpnp_metrics.json`` beside the current MMLogger's log
