@@ -42,7 +42,6 @@ def car_centre(frame: int) -> np.ndarray:
 
 
 def write_scene(root: str) -> None:
-    folder = osp.join(root, 'test', 'scen')
     data_list = []
     for frame in FRAMES:
         agents = {}
@@ -107,8 +106,8 @@ def test_delayed_car_lands_in_known_cell(tmp_path, delay):
 
 def test_zero_delay_is_the_undelayed_dataset(tmp_path):
     write_scene(str(tmp_path))
-    plain, zero = dataset(str(tmp_path), history_frames=2), dataset(str(tmp_path), history_frames=2,
-                                                                     cooperator_delay=0)
+    plain = dataset(str(tmp_path), history_frames=2)
+    zero = dataset(str(tmp_path), history_frames=2, cooperator_delay=0)
     assert len(plain) == len(zero)
     for i in range(len(plain)):
         a, b = plain.get_data_info(i), zero.get_data_info(i)

@@ -77,9 +77,9 @@ def test_seeded_draws_are_reproducible_and_per_sample():
 
 
 def test_spread_matches_the_standard_deviations():
-    draws = np.concatenate([CoopPoseNoise(pos_std=0.4, rot_std=3.0, seed=1)(sample(sample_idx=i, agents=4,
-                                                                                    frames=3))['agent_pose_noise'][1:]
-                            .reshape(-1, 3) for i in range(400)])
+    noise = CoopPoseNoise(pos_std=0.4, rot_std=3.0, seed=1)
+    draws = np.concatenate([noise(sample(sample_idx=i, agents=4, frames=3))['agent_pose_noise'][1:].reshape(-1, 3)
+                            for i in range(400)])
     draws = draws[np.abs(draws).sum(1) > 0]  # the missing frame of agent 2
     assert len(draws) == 400 * 8
     np.testing.assert_allclose(draws[:, :2].std(0), 0.4, rtol=0.05)

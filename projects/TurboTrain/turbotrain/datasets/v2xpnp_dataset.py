@@ -138,7 +138,8 @@ class V2XPnPSeqDataset(Det3DDataset):
         if history_frames < 1 or future_frames < 0 or frame_interval < 1 or max_agents < 1:
             raise ValueError('need history_frames >= 1, future_frames >= 0, frame_interval >= 1, max_agents >= 1')
         if int(cooperator_delay) != cooperator_delay or cooperator_delay < 0:
-            raise ValueError(f'cooperator_delay must be an integer number of 10 Hz slots >= 0, got {cooperator_delay!r}')
+            raise ValueError(f'cooperator_delay must be an integer number of 10 Hz slots >= 0, '
+                             f'got {cooperator_delay!r}')
         self.cooperator_delay = int(cooperator_delay)
         self.history_frames = int(history_frames)
         self.future_frames = int(future_frames)
@@ -251,7 +252,8 @@ class V2XPnPSeqDataset(Det3DDataset):
                 time_idx=time_idx, timestamp=frame_info['timestamp'], ego_id=ego_id, agent_ids=agent_ids,
                 agent_types=[agent_type_of(a) for a in agent_ids], ego_to_world=ego_to_world,
                 agent_lidar_paths=paths, agent_poses=poses, agent_frame_valid=valid, agent_num_points=num_points,
-                cooperator_delay=self.cooperator_delay, history_frames=self.history_frames, future_frames=self.future_frames,
+                cooperator_delay=self.cooperator_delay,
+                history_frames=self.history_frames, future_frames=self.future_frames,
                 frame_interval=self.frame_interval)
             if object_tracks is not None:
                 sample['instances'] = self._instances(frame_info, time_idx, set(agent_ids), object_tracks)

@@ -8,7 +8,8 @@ from .temporal_conv_fusion import TemporalConvFusion
 from .temporal_fusion import TemporalAttentionFusion
 
 __all__ = [
-    'AgentTypeEmbedding', 'BEVWarp', 'ChannelCompressor', 'message_bytes', 'bev_affine_theta', 'affine_inverse', 'CoopFusionNeck',
+    'AgentTypeEmbedding', 'BEVWarp', 'ChannelCompressor', 'message_bytes', 'bev_affine_theta', 'affine_inverse',
+    'CoopFusionNeck',
     'masked_cell_attention', 'AgentAttentionFusion', 'TemporalAttentionFusion',
     'TemporalConvFusion'
 ]
