@@ -34,9 +34,10 @@ def metric():
 
 
 def test_settings():
-    assert [(s['name'], s['noise'], s['latency']) for s in sweep.sweep_settings([0, 0.4, 0.2], [0, 2, 1])] == [
-        ('clean', 0.0, 0), ('noise_0.2', 0.2, 0), ('noise_0.4', 0.4, 0), ('latency_1', 0.0, 1),
-        ('latency_2', 0.0, 2)]
+    settings = sweep.sweep_settings([0, 0.4, 0.2], [0, 2, 1], ['float16'])
+    assert [(s['name'], s['noise'], s['latency'], s['transmit_dtype']) for s in settings] == [
+        ('clean', 0.0, 0, None), ('noise_0.2', 0.2, 0, None), ('noise_0.4', 0.4, 0, None),
+        ('latency_1', 0.0, 1, None), ('latency_2', 0.0, 2, None), ('transmit_float16', 0.0, 0, 'float16')]
 
 
 def test_paired_bootstrap_by_hand():
@@ -129,10 +130,13 @@ def test_zero_noise_and_zero_latency_reproduce_clean_metrics_exactly(tiny_datase
 def test_sweep_end_to_end(tiny_dataset_root, random_checkpoint, tmp_path):
     options = [f'{k}={v}' for k, v in tiny_options(tiny_dataset_root).items()]
     summary = sweep.main([CONFIG, random_checkpoint, '--noise', '0', '0.5', '--latency', '0', '1',
-                          '--bootstrap', '20', '--block', '2', '--work-dir', str(tmp_path / 'work'),
+                          '--transmit-dtypes', 'float16', '--bootstrap', '20', '--block', '2', '--work-dir', str(tmp_path / 'work'),
                           '--out-dir', str(tmp_path / 'out'), '--cfg-options'] + options)
-    assert [row['name'] for row in summary['rows']] == ['clean', 'noise_0.5', 'latency_1']
+    names = [row['name'] for row in summary['rows']]
+    assert names == ['clean', 'noise_0.5', 'latency_1', 'transmit_float16']
     assert set(summary['rows'][1]['paired']) == set(sweep.FIGURES)
+    clean, half = summary['rows'][0]['metrics'], summary['rows'][3]['metrics']
+    assert half['comm/Mb_per_frame'] == pytest.approx(clean['comm/Mb_per_frame'] / 2)
     with open(tmp_path / 'out' / 'summary.json') as handle:
         assert json.load(handle)['num_samples'] == 4
     assert osp.isfile(tmp_path / 'out' / 'robustness.png')

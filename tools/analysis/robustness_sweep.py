@@ -8,6 +8,8 @@ Printed: a table of mAP@0.5, mAP@0.7, EPA and the communication volume per setti
 clean and its 95 % interval from a moving-block bootstrap over the test samples (blocks of ``--block`` consecutive
 samples, the same resampled blocks for both settings; samples of a scenario are correlated in time, hence blocks).
 Written: ``summary.json`` (figures, differences, intervals, settings) and a PNG plot (``--plot``).
+``--transmit-dtypes float16`` adds clean settings where the cooperators transmit at that dtype (the trunk's
+compressor's dtype, or a parameter-free cast): AP against bandwidth without retraining.
 
     python tools/analysis/robustness_sweep.py CONFIG CHECKPOINT --noise 0 0.2 0.4 0.6 --latency 0 1 2 3 \\
         --work-dir work_dirs/robustness --out-dir work_dirs/robustness [--cfg-options k=v ...]
@@ -28,14 +30,27 @@ from _cli import apply_robustness, build_runner, fail, load_config, require_file
 FIGURES = ('mAP@0.5', 'mAP@0.7', 'EPA')
 
 
-def sweep_settings(noise: Sequence[float], latency: Sequence[int]) -> List[dict]:
-    """Clean first, then each noise level > 0 at latency 0, then each latency > 0 without noise."""
+def sweep_settings(noise: Sequence[float], latency: Sequence[int], transmit_dtypes: Sequence[str] = ()) -> List[dict]:
+    """Clean first, then each noise level > 0 at latency 0, each latency > 0 without noise, and each transmitted
+    dtype (clean otherwise)."""
     if any(v < 0 for v in noise) or any(k < 0 for k in latency):
         fail('--noise and --latency values must be >= 0')
-    settings = [dict(name='clean', noise=0.0, latency=0)]
-    settings += [dict(name=f'noise_{v:g}', noise=float(v), latency=0) for v in sorted(set(noise)) if v > 0]
-    settings += [dict(name=f'latency_{k}', noise=0.0, latency=int(k)) for k in sorted(set(latency)) if k > 0]
+    settings = [dict(name='clean', noise=0.0, latency=0, transmit_dtype=None)]
+    settings += [dict(name=f'noise_{v:g}', noise=float(v), latency=0, transmit_dtype=None)
+                 for v in sorted(set(noise)) if v > 0]
+    settings += [dict(name=f'latency_{k}', noise=0.0, latency=int(k), transmit_dtype=None)
+                 for k in sorted(set(latency)) if k > 0]
+    settings += [dict(name=f'transmit_{d}', noise=0.0, latency=0, transmit_dtype=d) for d in transmit_dtypes]
     return settings
+
+
+def set_transmit_dtype(cfg, dtype: str) -> None:
+    """Cooperators transmit at ``dtype``: the trunk's compressor's dtype, or a parameter-free cast (ratio 1)."""
+    trunk = cfg.model.trunk
+    if trunk.get('compressor'):
+        trunk.compressor.transmit_dtype = dtype
+    else:
+        trunk.compressor = dict(type='ChannelCompressor', ratio=1, transmit_dtype=dtype)
 
 
 def run_setting(config: str, checkpoint: str, setting: dict, work_dir: str, noise_seed: int = 0,
@@ -49,6 +64,8 @@ def run_setting(config: str, checkpoint: str, setting: dict, work_dir: str, nois
     cfg.experiment_name = f'robustness_{setting["name"]}'
     noise = (setting['noise'], setting['noise']) if setting['noise'] > 0 else None
     apply_robustness(cfg, noise, noise_seed, setting['latency'] if setting['latency'] > 0 else None)
+    if setting.get('transmit_dtype'):
+        set_transmit_dtype(cfg, setting['transmit_dtype'])
     results_file = osp.join(setting_dir, 'results.pkl')
     evaluator = cfg.test_evaluator
     if isinstance(evaluator, (list, tuple)) or evaluator.get('type') != 'V2XPnPMetric':
@@ -141,7 +158,7 @@ def plot(rows: List[dict], path: str, title: str = '') -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     clean = rows[0]
-    noise_rows = [clean] + [r for r in rows if r['noise'] > 0]
+    noise_rows = [clean] + [r for r in rows if r['noise'] > 0]  # transmit_* rows are in the table only
     latency_rows = [clean] + [r for r in rows if r['latency'] > 0]
     fig, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True)
     for axis, group, xs, label in ((axes[0], noise_rows, [r['noise'] for r in noise_rows],
@@ -175,6 +192,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--noise', nargs='+', type=float, default=[0.0, 0.2, 0.4, 0.6],
                         help='pose-noise σ values: x/y std in m and yaw std in degrees')
     parser.add_argument('--latency', nargs='+', type=int, default=[0, 1, 2, 3], help='delays in 100 ms frames')
+    parser.add_argument('--transmit-dtypes', nargs='*', default=[], choices=['float32', 'float16', 'bfloat16'],
+                        help='extra clean settings with the cooperators transmitting at these dtypes')
     parser.add_argument('--noise-seed', type=int, default=0)
     parser.add_argument('--bootstrap', type=int, default=1000, help='bootstrap resamples (0: no intervals)')
     parser.add_argument('--block', type=int, default=10, help='consecutive samples per bootstrap block')
@@ -189,7 +208,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     require_file(args.checkpoint, 'checkpoint')
     require_file(args.config, 'config file')
-    settings = sweep_settings(args.noise, args.latency)
+    settings = sweep_settings(args.noise, args.latency, args.transmit_dtypes)
     out_dir = args.out_dir or args.work_dir
     rows = []
     for setting in settings:

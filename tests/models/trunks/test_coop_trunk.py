@@ -80,3 +80,15 @@ def test_compressor_acts_on_cooperators_only():
     assert torch.equal(a['features'][:, 0], b['features'][:, 0])  # the ego's own maps are not transmitted
     assert not torch.allclose(a['features'][:, 1:], b['features'][:, 1:])
     assert torch.equal(b['message_bytes'][0, 1:], torch.full((2, 2), 4 * 32 * 32 * 2))
+
+
+def test_half_precision_transmission_halves_the_bytes():
+    cfg = copy.deepcopy(tiny_model_cfg(history=2)['trunk'])
+    cfg['compressor'] = dict(type='ChannelCompressor', transmit_dtype='float16')  # no layers: the same weights load
+    trunk = MODELS.build(cfg).eval()
+    trunk.load_state_dict(build_trunk().state_dict())
+    inputs = batch([make_packed_sample(num_agents=2, seed=3)])
+    with torch.no_grad():
+        full, half = build_trunk()(inputs), trunk(inputs)
+    assert torch.equal(half['message_bytes'], full['message_bytes'] // 2)
+    assert torch.allclose(half['bev'], full['bev'], atol=1e-2) and not torch.equal(half['bev'], full['bev'])

@@ -78,14 +78,12 @@ class CoopTrunk(BaseModule):
         features = self.backbone(features)
         features = self.neck(features)[0] if self.neck is not None else features[-1]
         sent = torch.div(valid_ids, frames, rounding_mode='floor') % agents > 0  # cooperators' frames
-        if self.compressor is not None:
-            per_map = self.compressor.message_bytes(*features.shape[-2:])
-            rows = sent.nonzero(as_tuple=True)[0]
-            if len(rows):
-                decoded, _ = self.compressor(features[rows])
-                features = features.index_put((rows, ), decoded)
-        else:
-            per_map = message_bytes(features.shape[1:], features.dtype)
+        per_map = message_bytes(features.shape[1:], features.dtype)
+        rows = sent.nonzero(as_tuple=True)[0]
+        if self.compressor is not None and len(rows):
+            decoded, message = self.compressor(features[rows])
+            features = features.index_put((rows, ), decoded)
+            per_map = message_bytes(message.shape[1:], message.dtype)  # what actually crossed the channel
         sent_bytes = torch.zeros(batch * agents * frames, dtype=torch.int64, device=features.device)
         sent_bytes[valid_ids[sent]] = per_map
         if self.agent_type_embedding is not None:
