@@ -130,8 +130,9 @@ def test_zero_noise_and_zero_latency_reproduce_clean_metrics_exactly(tiny_datase
 def test_sweep_end_to_end(tiny_dataset_root, random_checkpoint, tmp_path):
     options = [f'{k}={v}' for k, v in tiny_options(tiny_dataset_root).items()]
     summary = sweep.main([CONFIG, random_checkpoint, '--noise', '0', '0.5', '--latency', '0', '1',
-                          '--transmit-dtypes', 'float16', '--bootstrap', '20', '--block', '2', '--work-dir', str(tmp_path / 'work'),
-                          '--out-dir', str(tmp_path / 'out'), '--cfg-options'] + options)
+                          '--transmit-dtypes', 'float16', '--bootstrap', '20', '--block', '2',
+                          '--work-dir', str(tmp_path / 'work'), '--out-dir', str(tmp_path / 'out'),
+                          '--cfg-options'] + options)
     names = [row['name'] for row in summary['rows']]
     assert names == ['clean', 'noise_0.5', 'latency_1', 'transmit_float16']
     assert set(summary['rows'][1]['paired']) == set(sweep.FIGURES)
