@@ -141,3 +141,16 @@ def test_sweep_end_to_end(tiny_dataset_root, random_checkpoint, tmp_path):
     with open(tmp_path / 'out' / 'summary.json') as handle:
         assert json.load(handle)['num_samples'] == 4
     assert osp.isfile(tmp_path / 'out' / 'robustness.png')
+
+
+def test_bad_robustness_options_give_one_line_errors(tmp_path):
+    import subprocess
+    import sys
+    checkpoint = tmp_path / 'x.pth'
+    checkpoint.write_bytes(b'')  # never read: the options are checked first
+    for options, message in ((['--latency', '-1'], '--latency must be >= 0 frames, got -1'),
+                             (['--pose-noise', '-0.2', '0'], '--pose-noise standard deviations must be >= 0')):
+        proc = subprocess.run([sys.executable, 'tools/test.py', CONFIG, str(checkpoint)] + options, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=300)
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert proc.returncode != 0 and len(lines) == 1 and message in lines[0], proc.stderr
