@@ -9,6 +9,8 @@ headings, collinear edges) and on generic pairs.
     python tools/benchmarks/benchmark_bev_iou.py --dets 200 --gts 60 --frames 50 --threads 1
 """
 import argparse
+import json
+import os
 import os.path as osp
 import statistics
 import sys
@@ -65,6 +67,7 @@ def main() -> None:
     parser.add_argument('--pairs', type=int, default=2000, help='pairs per degenerate kind')
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out-json', help='also write the figures to this JSON file')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     from mmcv.ops import box_iou_rotated
@@ -97,6 +100,7 @@ def main() -> None:
 
     base, kinds = degenerate_pairs(args.pairs, rng)
     print(f'\nmmcv vs exact on {args.pairs} random pairs per kind (|difference| > 1e-3)')
+    wrong_rates = {}
     for name, other in kinds.items():
         exact = np.diag(bev_iou(base, other)) if len(base) <= 4000 else np.concatenate(
             [np.diag(bev_iou(base[i:i + 1000], other[i:i + 1000])) for i in range(0, len(base), 1000)])
@@ -104,6 +108,14 @@ def main() -> None:
                                  aligned=True, clockwise=True).numpy()
         wrong = np.abs(theirs - exact) > 1e-3
         print(f'  {name:26s} wrong {wrong.mean() * 100:6.2f} %  (largest error {np.abs(theirs - exact).max():.3f})')
+        wrong_rates[name] = dict(wrong_fraction=float(wrong.mean()), largest_error=float(np.abs(theirs - exact).max()))
+    if args.out_json:
+        if osp.dirname(args.out_json):
+            os.makedirs(osp.dirname(args.out_json), exist_ok=True)
+        with open(args.out_json, 'w') as handle:
+            json.dump(dict(args=vars(args), median_seconds_per_frame={k: dict(wall=w, cpu=c) for k, (w, c) in
+                                                                      times.items()},
+                           mmcv_wrong=wrong_rates), handle, indent=1)
 
 
 if __name__ == '__main__':
