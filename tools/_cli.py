@@ -367,3 +367,38 @@ def build_runner(cfg, launcher: str):
 
 def local_rank_is_zero() -> bool:
     return os.environ.get('LOCAL_RANK', '0') == '0'
+
+
+def add_robustness_args(parser) -> None:
+    """Test-time robustness options (pose noise, latency) shared by test.py and the sweep tool."""
+    parser.add_argument('--pose-noise', nargs=2, type=float, metavar=('POS_STD', 'ROT_STD'),
+                        help="Gaussian noise on the cooperators' poses: x/y std in metres and yaw std in degrees "
+                             '(CoopPoseNoise inserted first in the test pipeline)')
+    parser.add_argument('--noise-seed', type=int, default=0, help='seed of the pose noise (per sample)')
+    parser.add_argument('--latency', type=int, default=None, metavar='K',
+                        help="cooperators' data delayed by K frames of 100 ms (test dataset cooperator_delay)")
+
+
+def apply_robustness(cfg, pose_noise=None, noise_seed: int = 0, latency=None, loader: str = 'test_dataloader'):
+    """Set pose noise ``(pos_std m, rot_std deg)`` and/or ``latency`` (frames) on ``cfg[loader].dataset``.
+
+    The noise transform goes first in the pipeline (it must precede anything that reads ``agent_poses``);
+    an existing ``CoopPoseNoise`` there is replaced. Returns ``cfg``.
+    """
+    if pose_noise is None and latency is None:
+        return cfg
+    dataset = cfg[loader]['dataset']
+    if 'pipeline' not in dataset or 'ann_file' not in dataset:
+        fail(f'{loader}.dataset is a {dataset.get("type")!r} wrapper: set pose noise / latency in its datasets')
+    if pose_noise is not None:
+        pos_std, rot_std = (float(v) for v in pose_noise)
+        if pos_std < 0 or rot_std < 0:
+            fail(f'--pose-noise standard deviations must be >= 0, got {pos_std} {rot_std}')
+        pipeline = [step for step in dataset['pipeline'] if step.get('type') != 'CoopPoseNoise']
+        dataset['pipeline'] = [dict(type='CoopPoseNoise', pos_std=pos_std, rot_std=rot_std,
+                                    seed=int(noise_seed))] + pipeline
+    if latency is not None:
+        if int(latency) < 0:
+            fail(f'--latency must be >= 0 frames, got {latency}')
+        dataset['cooperator_delay'] = int(latency)
+    return cfg

@@ -81,7 +81,7 @@ pip_install -q 'torchjd[full]==0.18.0' 'quadprog==0.1.14' 'qpsolvers==4.13.0' 'c
 # 5. This project (editable) with its test tools.
 step "TurboTrain (editable) and test tools"
 pip_install -q --no-build-isolation --no-deps -e .
-pip_install -q pytest 'pytest-timeout'
+pip_install -q pytest 'pytest-timeout' 'shapely>=2'  # shapely: an independent polygon reference in the IoU tests
 
 step "checking imports"
 "$PY" - <<'PY'

@@ -2,7 +2,7 @@
 """Test a checkpoint and print/write the metrics.
 
     tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--data-root DIR] [--cfg-options k=v ...] [--check]
-        [--show-dir DIR] [--show]
+        [--show-dir DIR] [--show] [--pose-noise POS_STD_M ROT_STD_DEG [--noise-seed S]] [--latency K]
     tools/dist_test.sh CONFIG CHECKPOINT NPROC [same args]
 
 The config, the test info file and the checkpoint (present, not truncated) are checked before the Runner starts;
@@ -11,8 +11,8 @@ a problem ends in one ``error:`` line (rank 0 only under torchrun) and exit stat
 import argparse
 
 import _cli  # noqa: F401  (first: puts the repo root on sys.path)
-from _cli import (add_runner_args, build_runner, check_checkpoint, check_data, load_config, merge_cfg_options,
-                  set_data_root, set_work_dir)
+from _cli import (add_robustness_args, add_runner_args, apply_robustness, build_runner, check_checkpoint, check_data,
+                  load_config, merge_cfg_options, set_data_root, set_work_dir)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -23,6 +23,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--show-dir', help='write a BEV picture of every test sample (points, ground truth, '
                         'predictions, TP/FP) into this folder')
     parser.add_argument('--show', action='store_true', help='show each BEV picture in a window')
+    add_robustness_args(parser)
     return parser.parse_args(argv)
 
 
@@ -35,6 +36,7 @@ def prepare(argv=None):
     if args.data_root is not None:
         set_data_root(cfg, args.data_root)
     merge_cfg_options(cfg, args.cfg_options, args.config)  # explicit keys win over --data-root
+    apply_robustness(cfg, args.pose_noise, args.noise_seed, args.latency)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     check_data(cfg, ['test_dataloader'])

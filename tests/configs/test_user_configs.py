@@ -83,3 +83,17 @@ def test_horizons_of_data_and_model_agree(name):
         assert cfg.model.traj_head.num_future == dataset.future_frames, (name, loader)
         fusion = cfg.model.trunk.fusion_neck.temporal_fusion
         assert dataset.history_frames <= fusion.get('max_history', dataset.history_frames), (name, loader)
+
+
+def test_robustness_configs():
+    """The pose-noise augmentation config puts CoopPoseNoise first in training only; the compressor config adds
+    a ChannelCompressor to the demo TurboTrain trunk and nothing else."""
+    base, augmented = load('demo_turbotrain.py'), load('demo_turbotrain_pose_aug.py')
+    pipeline = augmented.train_dataloader.dataset.pipeline
+    assert pipeline[0].type == 'CoopPoseNoise' and pipeline[0].seed is None
+    assert pipeline[1:] == base.train_dataloader.dataset.pipeline
+    assert augmented.test_dataloader.dataset.pipeline == base.test_dataloader.dataset.pipeline
+    compressed = load('demo_turbotrain_compress4.py').model.trunk.to_dict()
+    assert compressed.pop('compressor') == dict(type='ChannelCompressor', channels=32, ratio=4,
+                                                transmit_dtype='float16')
+    assert compressed == base.model.trunk.to_dict()

@@ -395,3 +395,51 @@ def test_min_ade_fde_over_modes_beside_the_most_likely_trajectory(tmp_path):
     check(metrics, {'ADE': 2.0, 'FDE': 3.0, 'minADE': 0.0, 'minFDE': 0.0, 'minADE/vehicle': 0.0,
                     'minFDE/pedestrian': nan})
     assert 'minADE' not in evaluate([frame(dets=[box(0)], scores=[0.9], gts=[box(0)])], tmp_path)
+
+
+def test_communication_figures_by_hand(tmp_path):
+    # two cooperators, one cooperator, ego alone, two again; each message a (32, 128, 128) float32 map
+    per_map = 32 * 128 * 128 * 4  # 2 097 152 bytes = 16.777216 Mb
+    samples = [frame(sample_idx=i) for i in range(4)]
+    for sample, senders in zip(samples, (2, 1, 0, 2)):
+        sample.update(comm_bytes=senders * per_map, comm_senders=senders)
+    metrics = evaluate(samples, tmp_path, comm_frame_rate_hz=10.0)
+    assert metrics['comm/Mb_per_frame'] == pytest.approx(16.777216)
+    assert metrics['comm/Mbps'] == pytest.approx(167.77216)
+    assert metrics['comm/cooperators'] == pytest.approx(5 / 4)
+    assert metrics['comm/Mb_received_per_frame'] == pytest.approx(5 * 16.777216 / 4)
+    with open(tmp_path / 'metrics.json') as f:
+        assert json.load(f)['counts']['comm_bytes'] == 5 * per_map
+
+
+def test_communication_figures_absent_or_silent(tmp_path):
+    assert np.isnan(evaluate([frame()], tmp_path)['comm/Mbps'])  # the model did not report it
+    silent = frame()
+    silent.update(comm_bytes=0, comm_senders=0)
+    metrics = evaluate([silent], tmp_path)
+    assert np.isnan(metrics['comm/Mb_per_frame']) and metrics['comm/Mb_received_per_frame'] == 0.0
+
+
+def test_results_file_and_figures_reproduce_the_metrics(tmp_path):
+    import pickle
+    samples = [frame(sample_idx=0, dets=[box(0.0)], scores=[0.9], gts=[box(0.0)]),
+               frame(sample_idx=1, dets=[box(1.0), box(20.0)], scores=[0.8, 0.7], gts=[box(0.0)])]
+    metrics = evaluate(samples, tmp_path, results_file=str(tmp_path / 'r' / 'results.pkl'))
+    with open(tmp_path / 'r' / 'results.pkl', 'rb') as f:
+        saved = pickle.load(f)
+    assert len(saved['results']) == 2 and saved['classes'] == list(CLASSES)
+    metric = V2XPnPMetric(classes=CLASSES)
+    again, _ = metric.figures(saved['results'])
+    assert again.keys() == metrics.keys()
+    assert all(again[k] == metrics[k] or (np.isnan(again[k]) and np.isnan(metrics[k])) for k in metrics)
+
+
+@pytest.mark.parametrize('gt, det', [
+    ([2.5354323, -18.975813, -1, 4.9971786, 2.062018, 1.5, -2.779531],
+     [2.5354323, -18.975813, -1, 4.9971786, 2.062018, 1.5, 0.36206174]),  # the same rectangle, heading reversed
+    ([44.894367, -3.995486, -1, 4.7840333, 1.6440014, 1.5, -2.2476385],
+     [44.740112, -4.1874766, -1, 4.7840333, 1.6440014, 1.5, -2.2476385]),  # 0.25 m along its heading: IoU 0.902
+])
+def test_collinear_boxes_of_issue_30_are_matched(tmp_path, gt, det):
+    metrics = evaluate([frame(dets=[det], scores=[0.9], gts=[gt])], tmp_path)
+    assert metrics['AP@0.5/vehicle'] == 1.0 and metrics['AP@0.7/vehicle'] == 1.0

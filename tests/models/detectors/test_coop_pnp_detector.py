@@ -123,3 +123,16 @@ def test_task_losses_reach_the_optimizer_wrapper_through_ddp():
         assert torch.allclose(wrapper.seen, sum(wrapper.seen.task_losses.values()))
     finally:
         dist.destroy_process_group()
+
+
+def test_predictions_report_the_communication_at_t0():
+    model = build_model().eval()
+    batch_data = data(num_agents=(1, 3), seeds=(0, 1))
+    batch_data['inputs'][1]['agent_frame_valid'][2, -1] = False  # agent 2 has no current frame: sends nothing now
+    with torch.no_grad():
+        predictions = model.test_step(batch_data)
+    per_map = 16 * 32 * 32 * 4
+    assert [(p.comm_bytes, p.comm_senders) for p in predictions] == [(0, 0), (per_map, 1)]
+    ego_only = build_model(ego_only=True).eval()
+    with torch.no_grad():
+        assert [p.comm_senders for p in ego_only.test_step(data())] == [0, 0]

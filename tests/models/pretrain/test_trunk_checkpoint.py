@@ -143,3 +143,24 @@ def test_resume_overrides_the_pretrained_trunk(tmp_path):
     assert resumed.iter == 2
     for key, value in trained.items():
         assert torch.equal(resumed.model.state_dict()[key], value), key
+
+
+def test_fine_tune_compressor_may_be_missing_from_the_pretrained_trunk(tmp_path):
+    """A fine-tune trunk with a ChannelCompressor loads a pretrained trunk without one; its keys are new."""
+    import copy
+
+    from projects.TurboTrain.turbotrain.models.pretrain import load_pretrained_trunk
+    from tests.models.coop_fakes import tiny_model_cfg
+    torch.manual_seed(0)
+    plain = MODELS.build(tiny_model_cfg())
+    path = str(tmp_path / 'trunk.pth')
+    torch.save(dict(state_dict={f'trunk.{k}': v for k, v in plain.trunk.state_dict().items()}), path)
+    cfg = copy.deepcopy(tiny_model_cfg())
+    cfg['trunk']['compressor'] = dict(type='ChannelCompressor', channels=16, ratio=2)
+    torch.manual_seed(1)
+    compressed = MODELS.build(cfg)
+    report = load_pretrained_trunk(compressed, path)
+    assert {k for k in report['new'] if k.startswith('trunk.')} == {
+        f'trunk.compressor.{k}' for k in compressed.trunk.compressor.state_dict()}
+    for key, value in plain.trunk.state_dict().items():
+        assert torch.equal(compressed.trunk.state_dict()[key], value), key

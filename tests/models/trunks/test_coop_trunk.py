@@ -50,3 +50,45 @@ def test_cooperator_points_matter():
         inputs['agent_valid'][0, 1] = False
         ego = trunk(inputs)['bev']
     assert not torch.allclose(both, ego)
+
+
+def test_message_bytes_per_agent_frame_by_hand():
+    trunk = build_trunk()
+    inputs = batch([make_packed_sample(num_agents=1, seed=0), make_packed_sample(num_agents=3, seed=1)])
+    inputs['agent_frame_valid'][1, 2, 0] = False
+    with torch.no_grad():
+        sent = trunk(inputs)['message_bytes']
+    per_map = 16 * 32 * 32 * 4  # the neck's (16, 32, 32) float32 map
+    expected = torch.zeros(2, 3, 2, dtype=torch.int64)
+    expected[1, 1:] = per_map  # cooperators' valid frames; the ego sends nothing, padding neither
+    expected[1, 2, 0] = 0  # missing frame
+    assert torch.equal(sent, expected)
+
+
+def test_compressor_acts_on_cooperators_only():
+    cfg = copy.deepcopy(tiny_model_cfg(history=2)['trunk'])
+    torch.manual_seed(0)
+    plain = MODELS.build(copy.deepcopy(cfg)).eval()
+    cfg['compressor'] = dict(type='ChannelCompressor', channels=16, ratio=4, transmit_dtype='float16')
+    torch.manual_seed(0)
+    compressed = MODELS.build(cfg).eval()
+    missing, unexpected = compressed.load_state_dict(plain.state_dict(), strict=False)
+    assert all(key.startswith('compressor.') for key in missing) and not unexpected
+    inputs = batch([make_packed_sample(num_agents=3, seed=2)])
+    with torch.no_grad():
+        a, b = plain.encode_agent_frames(inputs), compressed.encode_agent_frames(inputs)
+    assert torch.equal(a['features'][:, 0], b['features'][:, 0])  # the ego's own maps are not transmitted
+    assert not torch.allclose(a['features'][:, 1:], b['features'][:, 1:])
+    assert torch.equal(b['message_bytes'][0, 1:], torch.full((2, 2), 4 * 32 * 32 * 2))
+
+
+def test_half_precision_transmission_halves_the_bytes():
+    cfg = copy.deepcopy(tiny_model_cfg(history=2)['trunk'])
+    cfg['compressor'] = dict(type='ChannelCompressor', transmit_dtype='float16')  # no layers: the same weights load
+    trunk = MODELS.build(cfg).eval()
+    trunk.load_state_dict(build_trunk().state_dict())
+    inputs = batch([make_packed_sample(num_agents=2, seed=3)])
+    with torch.no_grad():
+        full, half = build_trunk()(inputs), trunk(inputs)
+    assert torch.equal(half['message_bytes'], full['message_bytes'] // 2)
+    assert torch.allclose(half['bev'], full['bev'], atol=1e-2) and not torch.equal(half['bev'], full['bev'])

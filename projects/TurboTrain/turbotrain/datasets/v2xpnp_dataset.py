@@ -17,6 +17,12 @@ Documented rules:
   window is not a cooperator. When more than ``max_agents - 1`` cooperators qualify the nearest are kept (ties: lower
   id). Order: ego first, then by agent id. The ego's own vehicle is a label when another agent annotated it
   (OpenCOOD behaviour: connected vehicles appear in each other's yaml).
+- Latency (``cooperator_delay`` = k ≥ 0, in 10 Hz slots of 100 ms): every cooperator's history slot ``s`` holds
+  its data of slot ``s - k`` — the point file **and** the pose ``T[a, s-k]`` of that delayed frame, so
+  ``M[a,t] = inv(T[ego,t0]) @ T[a, s-k]``: the delayed cloud is placed where the cooperator really was when it
+  scanned, and what moved since then appears where it was k slots ago. The ego (agent 0) and the labels are not
+  delayed; the cooperators chosen, the samples and their labels are those of ``k = 0`` (paired evaluation), and a
+  delayed frame before the scenario start is missing. ``k = 0`` is the undelayed dataset exactly.
 - Missing agent-frames: path ``None``, ``agent_frame_valid = False``, ``M = I`` (the loader gives an empty cloud).
 - Labels: the objects annotated at ``t0`` by at least one agent of the sample (``label_visibility='sample_agents'``,
   V2XPnP's rule: the union of the sample agents' annotations) or by any agent (``'all'``). Classes come from the
@@ -88,6 +94,7 @@ class V2XPnPSeqDataset(Det3DDataset):
         label_visibility: 'sample_agents' (default) or 'all' (see module docstring).
         require_full_history: skip t0 whose first history slot is before the scenario start.
         filter_empty_gt: drop training samples without labels (default False: empty scenes are valid samples).
+        cooperator_delay: k, the cooperators' latency in 10 Hz slots (100 ms each), 0 = none (module docstring).
     """
 
     METAINFO = dict(
@@ -115,6 +122,7 @@ class V2XPnPSeqDataset(Det3DDataset):
                  box_type_3d: str = 'LiDAR',
                  filter_empty_gt: bool = False,
                  test_mode: bool = False,
+                 cooperator_delay: int = 0,
                  **kwargs) -> None:
         if collaboration_mode not in COLLABORATION_MODES:
             raise ValueError(f'collaboration_mode must be one of {sorted(COLLABORATION_MODES)}, '
@@ -123,6 +131,10 @@ class V2XPnPSeqDataset(Det3DDataset):
             raise ValueError(f"label_visibility must be 'sample_agents' or 'all', got {label_visibility!r}")
         if history_frames < 1 or future_frames < 0 or frame_interval < 1 or max_agents < 1:
             raise ValueError('need history_frames >= 1, future_frames >= 0, frame_interval >= 1, max_agents >= 1')
+        if int(cooperator_delay) != cooperator_delay or cooperator_delay < 0:
+            raise ValueError(f'cooperator_delay must be an integer number of 10 Hz slots >= 0, '
+                             f'got {cooperator_delay!r}')
+        self.cooperator_delay = int(cooperator_delay)
         self.history_frames = int(history_frames)
         self.future_frames = int(future_frames)
         self.frame_interval = int(frame_interval)
@@ -220,8 +232,9 @@ class V2XPnPSeqDataset(Det3DDataset):
             paths: List[List[Optional[str]]] = [[None] * num_slots for _ in agent_ids]
             num_points = np.zeros((num_agents, num_slots), dtype=np.int64)
             for a, agent_id in enumerate(agent_ids):
+                delay = self.cooperator_delay if a > 0 else 0
                 for t, slot in enumerate(slots):
-                    agent = frames.get(slot, {}).get('agents', {}).get(agent_id)
+                    agent = frames.get(slot - delay, {}).get('agents', {}).get(agent_id)
                     if agent is None:
                         continue
                     poses[a, t] = world_to_ego @ agent['lidar_to_world']
@@ -233,6 +246,7 @@ class V2XPnPSeqDataset(Det3DDataset):
                 time_idx=time_idx, timestamp=frame_info['timestamp'], ego_id=ego_id, agent_ids=agent_ids,
                 agent_types=[agent_type_of(a) for a in agent_ids], ego_to_world=ego_to_world,
                 agent_lidar_paths=paths, agent_poses=poses, agent_frame_valid=valid, agent_num_points=num_points,
+                cooperator_delay=self.cooperator_delay,
                 history_frames=self.history_frames, future_frames=self.future_frames,
                 frame_interval=self.frame_interval)
             if object_tracks is not None:

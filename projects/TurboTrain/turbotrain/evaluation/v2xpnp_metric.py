@@ -76,14 +76,23 @@ EPA score thresholds
     validation split, then give that split's metrics JSON as ``epa_score_thr_file`` when testing
     (thresholds are read from its ``EPA_best_thr/*``), so test scenarios never choose them.
 
+Communication (when the model reports it: ``comm_bytes`` and ``comm_senders`` of each sample, see
+``CoopPnPDetector.communication``)
+    ``comm/Mb_per_frame``: megabits (10^6 bits) one cooperator transmits per frame — its shared feature map at
+    the transmitted shape and dtype, after any compression — averaged over the cooperator messages of the split;
+    ``comm/Mbps``: the same at ``comm_frame_rate_hz`` (10 Hz) frames per second; ``comm/cooperators``: mean
+    number of cooperators sending per frame; ``comm/Mb_received_per_frame``: mean megabits the ego receives per
+    frame. ``nan`` when no sample reports it (and ``Mb_per_frame``/``Mbps`` when no cooperator sent anything).
+
 All figures are fractions (AP 1.0 = perfect), distances in metres. Keys, before the ``v2xpnp/``
 prefix that ``BaseMetric.evaluate`` adds: ``AP@{t}/{cls}``, ``mAP@{t}`` for each IoU threshold t
 (``'0.5'``, ``'0.7'``), ``ADE``, ``FDE``, ``MR``, ``EPA`` and ``ADE/{cls}``, ``FDE/{cls}``,
-``MR/{cls}``, ``EPA/{cls}``.
+``MR/{cls}``, ``EPA/{cls}`` and the ``comm/*`` figures.
 """
 import json
 import os
 import os.path as osp
+import pickle
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -164,9 +173,12 @@ class V2XPnPMetric(BaseMetric):
         epa_score_thr_grid: thresholds tried per class for ``EPA_best_thr/{cls}`` (None: no sweep).
         epa_score_thr_file: a metrics JSON (from the validation split) whose ``EPA_best_thr/{cls}``
             become the per-class thresholds; overrides ``epa_score_thr`` for the classes it has.
+        comm_frame_rate_hz: frames per second of the communication figures (V2XPnP: 10 Hz).
         classes: class names, used when the dataset gives no ``dataset_meta['classes']``.
         json_file: where to write the figures; default ``v2xpnp_metrics.json`` next to the current
             log file (nothing is written when there is neither).
+        results_file: where to pickle the per-sample results (``process_sample`` outputs, small arrays) for
+            offline analysis such as paired bootstraps (``figures``); default None (not written).
         collect_device, prefix, collect_dir: see :class:`mmengine.evaluator.BaseMetric`.
     """
     default_prefix: Optional[str] = 'v2xpnp'
@@ -183,8 +195,10 @@ class V2XPnPMetric(BaseMetric):
                  epa_score_thr: Union[float, Dict[str, float]] = 0.3,
                  epa_score_thr_grid: Optional[Sequence[float]] = None,
                  epa_score_thr_file: Optional[str] = None,
+                 comm_frame_rate_hz: float = 10.0,
                  classes: Optional[Sequence[str]] = None,
                  json_file: Optional[str] = None,
+                 results_file: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -210,8 +224,10 @@ class V2XPnPMetric(BaseMetric):
         self.epa_score_thr_file = epa_score_thr_file
         self.epa_score_thr_from_file = (None if epa_score_thr_file is None else
                                         self._thresholds_from_file(epa_score_thr_file))
+        self.comm_frame_rate_hz = float(comm_frame_rate_hz)
         self.classes = tuple(classes) if classes is not None else None
         self.json_file = json_file
+        self.results_file = results_file
 
     # ----------------------------------------------------------------------------------- per sample
     @property
@@ -244,7 +260,7 @@ class V2XPnPMetric(BaseMetric):
             ``traj_iou_thr``; ``gt_labels`` (G,); ``gt_has_future`` (G,) bool; ``pair_labels``,
             ``pair_scores``, ``pair_ade``, ``pair_fde`` (P,), the matched pairs whose ground truth
             has a valid future step; ``has_traj``, whether trajectories were available;
-            ``sample_idx``.
+            ``comm_bytes`` and ``comm_senders`` (-1 when the model did not report them); ``sample_idx``.
         """
         num_classes = len(self.class_names)
         pred = _get(data_sample, 'pred_instances_3d', {})
@@ -346,11 +362,28 @@ class V2XPnPMetric(BaseMetric):
                     pair_ade=ade[valid].astype(np.float32),
                     pair_fde=fde[valid].astype(np.float32),
                     has_traj=has_traj,
-                    compared=compared)
+                    compared=compared,
+                    comm_bytes=int(_get(data_sample, 'comm_bytes', -1)),
+                    comm_senders=int(_get(data_sample, 'comm_senders', -1)))
 
     # ------------------------------------------------------------------------------------ aggregate
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """Aggregate the per-sample results of the split into the flat dict of figures.
+        """Aggregate the per-sample results of the split into the flat dict of figures; log the table, write the
+        JSON (and the per-sample results to ``results_file`` when set)."""
+        if self.results_file:
+            if osp.dirname(self.results_file):
+                os.makedirs(osp.dirname(self.results_file), exist_ok=True)
+            with open(self.results_file, 'wb') as handle:
+                pickle.dump(dict(results=list(results), settings=self._settings(),
+                                 classes=list(self.class_names)), handle)
+        metrics, counts = self.figures(results)
+        self._log_table(metrics, counts, self.class_names)
+        self._dump_json(metrics, counts)
+        return metrics
+
+    def figures(self, results: List[dict]) -> tuple:
+        """``(metrics, counts)`` of per-sample results (``process_sample`` outputs), without logging or files —
+        e.g. for bootstrap resamples of a saved ``results_file``.
 
         Results are first put in frame order (``sample_idx``; a stable sort), which is the
         cumulation order of ``ap_mode='opencood'`` whatever order the ranks collected them in.
@@ -411,10 +444,10 @@ class V2XPnPMetric(BaseMetric):
             figures = self._trajectory_metrics(pair_ade, pair_fde, available, shared, classes)
             metrics.update({f'{source}/{k}': v for k, v in figures.items()})
         counts['num_samples'] = len(results)
-
-        self._log_table(metrics, counts, classes)
-        self._dump_json(metrics, counts)
-        return metrics
+        comm, comm_counts = self.communication_figures(results)
+        metrics.update(comm)
+        counts.update(comm_counts)
+        return metrics, counts
 
     def score_thr(self, name: str) -> float:
         """EPA score threshold of class ``name``: from ``epa_score_thr_file`` if it has the class, else from
@@ -508,6 +541,24 @@ class V2XPnPMetric(BaseMetric):
         metrics['EPA'] = _mean(epas)
         return metrics
 
+    def communication_figures(self, results: List[dict]) -> tuple:
+        """``comm/*`` figures (module docstring) and their counts from the per-sample ``comm_bytes`` /
+        ``comm_senders``; ``nan`` unless every sample reports them."""
+        reported = [r for r in results if r.get('comm_bytes', -1) >= 0 and r.get('comm_senders', -1) >= 0]
+        nan_figures = {key: float('nan') for key in ('comm/Mb_per_frame', 'comm/Mbps', 'comm/cooperators',
+                                                     'comm/Mb_received_per_frame')}
+        if not results or len(reported) < len(results):
+            return nan_figures, {}
+        total_bytes = sum(r['comm_bytes'] for r in results)
+        messages = sum(r['comm_senders'] for r in results)
+        megabits = total_bytes * 8 / 1e6
+        per_message = megabits / messages if messages else float('nan')
+        figures = {'comm/Mb_per_frame': per_message,
+                   'comm/Mbps': per_message * self.comm_frame_rate_hz,
+                   'comm/cooperators': messages / len(results),
+                   'comm/Mb_received_per_frame': megabits / len(results)}
+        return figures, {'comm_bytes': total_bytes, 'comm_messages': messages}
+
     # --------------------------------------------------------------------------------------- output
     def _settings(self) -> dict:
         return dict(iou_thrs=list(self.iou_thrs),
@@ -521,7 +572,8 @@ class V2XPnPMetric(BaseMetric):
                     epa_score_thr=self.epa_score_thr,
                     epa_score_thr_grid=None if self.epa_score_thr_grid is None else list(self.epa_score_thr_grid),
                     epa_score_thr_file=self.epa_score_thr_file,
-                    epa_score_thr_per_class={name: self.score_thr(name) for name in self.class_names})
+                    epa_score_thr_per_class={name: self.score_thr(name) for name in self.class_names},
+                    comm_frame_rate_hz=self.comm_frame_rate_hz)
 
     def format_table(self, metrics: Dict[str, float], counts: Dict[str, int],
                      classes: Sequence[str]) -> str:
@@ -551,7 +603,12 @@ class V2XPnPMetric(BaseMetric):
                    classes: Sequence[str]) -> None:
         title = (f'V2XPnP metrics (ap_mode={self.ap_mode}, trajectories={self.trajectory_source}, '
                  f'{counts["num_samples"]} samples)')
-        print_log(title + '\n' + self.format_table(metrics, counts, classes), logger='current')
+        text = title + '\n' + self.format_table(metrics, counts, classes)
+        if 'comm_messages' in counts:
+            text += (f"\ncommunication: {metrics['comm/Mb_per_frame']:.4f} Mb per cooperator per frame = "
+                     f"{metrics['comm/Mbps']:.3f} Mbps at {self.comm_frame_rate_hz:g} Hz; "
+                     f"{metrics['comm/cooperators']:.2f} cooperators per frame")
+        print_log(text, logger='current')
         lines = ['trajectory sources on the same matches (source  class  ADE FDE MR EPA | EPA lost to: missed '
                  'detections, missed predictions, false positives)']
         for source in (self.trajectory_source, ) + self.compare_sources:

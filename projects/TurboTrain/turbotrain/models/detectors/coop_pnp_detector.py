@@ -111,14 +111,32 @@ class CoopPnPDetector(Base3DDetector):
     def predict(self, batch_inputs_dict: dict, batch_data_samples: List[Det3DDataSample],
                 **kwargs) -> List[Det3DDataSample]:
         """Detections (``bboxes_3d``, ``scores_3d``, ``labels_3d``) with ``trajs`` ``(N, F, 2)`` attached
-        (absolute (x, y), ego frame at t0)."""
+        (absolute (x, y), ego frame at t0), and the sample's communication at t0 (see :meth:`communication`)."""
         feats = self.extract_feat(self._ablated(batch_inputs_dict, self.test_cfg))
         results = self.bbox_head.predict([feats['bev']], batch_data_samples)
         for result in results:
             result.labels_3d = result.labels_3d.long()  # CenterHead returns int32; ground truth is int64
         if self.traj_head is not None:
             results = self.traj_head.predict(feats['bev'], results)
-        return self.add_pred_to_datasample(batch_data_samples, results)
+        samples = self.add_pred_to_datasample(batch_data_samples, results)
+        if 'message_bytes' in feats:
+            for sample, (num_bytes, senders) in zip(samples, self.communication(feats['message_bytes'])):
+                sample.comm_bytes, sample.comm_senders = num_bytes, senders
+        return samples
+
+    @staticmethod
+    def communication(message_bytes: Tensor) -> List[Tuple[int, int]]:
+        """Per sample, (bytes received by the ego at t0, cooperators that sent them).
+
+        At each frame a cooperator transmits only its newest map (the current history slot ``T-1``); its older
+        history maps were transmitted at their own frames and are kept by the receiver. So the traffic of one frame
+        is ``message_bytes[b, 1:, T-1]``: one message per cooperator whose current frame exists.
+
+        Args:
+            message_bytes: ``(B, A, T)`` int64 bytes per agent-frame (``CoopTrunk.encode_agent_frames``).
+        """
+        current = message_bytes[:, 1:, -1]
+        return [(int(row.sum()), int((row > 0).sum())) for row in current]
 
     def _forward(self, batch_inputs_dict: dict, batch_data_samples=None, **kwargs) -> Tuple:
         """Raw outputs: (trunk output dict, detection head outputs, trajectory offset map or None)."""

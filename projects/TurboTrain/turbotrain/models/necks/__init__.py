@@ -1,5 +1,6 @@
 from .agent_type_embedding import AgentTypeEmbedding
 from .bev_warp import BEVWarp, bev_affine_theta, affine_inverse
+from .channel_compressor import ChannelCompressor, message_bytes
 from .coop_fusion_neck import CoopFusionNeck
 from .masked_attention import masked_cell_attention
 from .spatial_fusion import AgentAttentionFusion
@@ -7,7 +8,8 @@ from .temporal_conv_fusion import TemporalConvFusion
 from .temporal_fusion import TemporalAttentionFusion
 
 __all__ = [
-    'AgentTypeEmbedding', 'BEVWarp', 'bev_affine_theta', 'affine_inverse', 'CoopFusionNeck',
+    'AgentTypeEmbedding', 'BEVWarp', 'ChannelCompressor', 'message_bytes', 'bev_affine_theta', 'affine_inverse',
+    'CoopFusionNeck',
     'masked_cell_attention', 'AgentAttentionFusion', 'TemporalAttentionFusion',
     'TemporalConvFusion'
 ]

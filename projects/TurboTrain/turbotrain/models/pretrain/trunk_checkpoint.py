@@ -112,13 +112,19 @@ def _mark_initialised(module: nn.Module) -> None:
             sub.is_init = True
 
 
+#: trunk submodules a pretrained trunk may lack (``CoopTrunk.compressor``: the learned channel compression of what
+#: the cooperators transmit, trained in fine-tuning)
+FINE_TUNE_ONLY_PREFIXES = ('compressor.', )
+
+
 def load_pretrained_trunk(model: nn.Module, filename: str, map_location: str = 'cpu',
                           prefix: str = TRUNK_PREFIX, show_keys: int = 5) -> Dict[str, List[str]]:
     """Load the trunk of ``filename`` into ``model.trunk`` (or into ``model`` itself if it has no ``trunk``).
 
     Raises:
         TrunkMismatchError: with the checkpoint path and the first ``show_keys`` missing / unexpected keys and
-            shape mismatches, if the trunks differ in any key or shape.
+            shape mismatches, if the trunks differ in any key or shape (keys under
+            :data:`FINE_TUNE_ONLY_PREFIXES` may be missing from the checkpoint).
 
     Returns:
         dict(loaded=[full key names loaded], new=[model keys outside the trunk, left to their own init]).
@@ -128,6 +134,9 @@ def load_pretrained_trunk(model: nn.Module, filename: str, map_location: str = '
     trunk_name = 'trunk' if trunk is not model else model.__class__.__name__
     state = load_trunk_checkpoint(filename, map_location, prefix)
     missing, unexpected, shapes = compare_trunk(trunk, state)
+    # modules that only fine-tuning adds (pretraining has nothing to transmit): left to their own init
+    fine_tune_only = [k for k in missing if k.startswith(FINE_TUNE_ONLY_PREFIXES)]
+    missing = [k for k in missing if not k.startswith(FINE_TUNE_ONLY_PREFIXES)]
     if trunk is not model:  # name keys as they appear in the checkpoint and the model
         missing, unexpected, shapes = ([prefix + k for k in items] for items in (missing, unexpected, shapes))
     if missing or unexpected or shapes:
@@ -139,7 +148,7 @@ def load_pretrained_trunk(model: nn.Module, filename: str, map_location: str = '
                 lines.append(f'  {title} ({len(items)}): ' + '; '.join(items[:show_keys])
                              + (' …' if len(items) > show_keys else ''))
         raise TrunkMismatchError('\n'.join(lines))
-    trunk.load_state_dict(state, strict=True)
+    trunk.load_state_dict(state, strict=not fine_tune_only)
     _mark_initialised(trunk)
 
     loaded = [prefix + k for k in state] if trunk is not model else list(state)
