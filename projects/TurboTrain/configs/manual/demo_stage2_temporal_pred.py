@@ -22,7 +22,7 @@ param_scheduler = [
          end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=1)
-# clipped at norm 4 as demo_turbotrain.py (the demo model's gradient norms are 3-4): every recipe of the paper
+# clipped at norm 4 as demo_turbotrain.py: every recipe of the paper
 # comparison shares the optimizer settings, so only the recipe differs
 optim_wrapper = dict(clip_grad=dict(max_norm=4))
 custom_hooks = [dict(type='EarlyStoppingHook', monitor='v2xpnp/EPA', rule='greater', min_delta=0.0, patience=1)]
