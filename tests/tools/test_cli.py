@@ -103,11 +103,11 @@ def test_every_benchmark_experiment_passes_the_check():
     parser = argparse.ArgumentParser()
     parser.add_argument('--options', nargs='+', action=DictAction)
     configs = {}
-    for name, exp in runs.experiments('work_dirs/x').items():
-        cfg = configs.setdefault(exp.config, _cli.load_config(osp.join(REPO_ROOT, exp.config)))
+    for name, row in runs.ROWS.items():
+        cfg = configs.setdefault(row.path, _cli.load_config(osp.join(REPO_ROOT, row.path)))
         data = runs.data_options('data/x/')
-        for options in (data + exp.options + runs.budget_options(3) + ['randomness.seed=0'],
-                        data + exp.options + exp.test_options + ['test_dataloader.dataset.indices=3']):
+        for options in (data + row.options('work_dirs/x') + runs.budget_options(3) + ['randomness.seed=0'],
+                        data + row.options('work_dirs/x') + ['test_dataloader.dataset.indices=3']):
             assert _cli.check_cfg_options(cfg, parser.parse_args(['--options'] + options).options) is None, name
 
 
