@@ -146,8 +146,9 @@ def test_sweep_end_to_end(tiny_dataset_root, random_checkpoint, tmp_path):
 def test_bad_robustness_options_give_one_line_errors(tmp_path):
     import subprocess
     import sys
+    import torch
     checkpoint = tmp_path / 'x.pth'
-    checkpoint.write_bytes(b'')  # never read: the options are checked first
+    torch.save(dict(state_dict={}), checkpoint)  # a readable file: the options are what is wrong
     for options, message in ((['--latency', '-1'], '--latency must be >= 0 frames, got -1'),
                              (['--pose-noise', '-0.2', '0'], '--pose-noise standard deviations must be >= 0')):
         proc = subprocess.run([sys.executable, 'tools/test.py', CONFIG, str(checkpoint)] + options, cwd=REPO_ROOT,

@@ -204,6 +204,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def metric_arguments(settings: dict) -> dict:
+    """The metric's constructor arguments from the ``settings`` it saved with its results: the per-class EPA
+    thresholds it applied replace the threshold file they came from (the file need not exist any more)."""
+    arguments = dict(settings)
+    per_class = arguments.pop('epa_score_thr_per_class', None)
+    if per_class is not None:
+        arguments['epa_score_thr'] = per_class
+        arguments.pop('epa_score_thr_file', None)
+    return arguments
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     require_file(args.checkpoint, 'checkpoint')
@@ -217,7 +228,7 @@ def main(argv=None) -> dict:
 
     from projects.TurboTrain.turbotrain.evaluation import V2XPnPMetric
     saved = [load_results(row['results_file']) for row in rows]
-    metric = V2XPnPMetric(classes=saved[0]['classes'], **saved[0]['settings'])
+    metric = V2XPnPMetric(classes=saved[0]['classes'], **metric_arguments(saved[0]['settings']))
     if args.bootstrap > 0:
         for row, result in zip(rows[1:], saved[1:]):
             row['paired'] = paired_bootstrap(saved[0]['results'], result['results'], metric, args.bootstrap,

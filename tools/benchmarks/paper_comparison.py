@@ -319,7 +319,9 @@ def report(records: Dict[str, Dict[int, dict]], cost_key: str = 'epochs') -> str
 
 
 # ---------------------------------------------------------------------------------------------------- running
-def data_options(data_root: str, loaders=('train_dataloader', 'val_dataloader', 'test_dataloader')) -> List[str]:
+def data_options(data_root: str) -> List[str]:
+    """``--cfg-options`` moving every dataloader (and the config's ``data_root`` variable) to ``data_root``."""
+    loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
     return [f'data_root={data_root}'] + [f'{loader}.dataset.data_root={data_root}' for loader in loaders]
 
 
@@ -349,7 +351,7 @@ def test_final(stages: List[dict], seed_dir: str, heldout_root: str, options: Li
     # custom_hooks=[]: the stages' EarlyStoppingHook looks at the train loop before any run, which would make a
     # test build the training set
     cmd = [sys.executable, osp.join('tools', 'test.py'), final['config'], done['output'], '--work-dir', test_dir,
-           '--cfg-options'] + options + data_options(heldout_root, ('test_dataloader',)) + start_options + [
+           '--cfg-options'] + options + [f'test_dataloader.dataset.data_root={heldout_root}'] + start_options + [
                'custom_hooks=[]']
     with open(osp.join(folder, log_name), 'w') as log:
         code = subprocess.run(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
