@@ -4,6 +4,8 @@ from mmengine.structures import InstanceData
 from mmdet3d.registry import MODELS
 from mmdet3d.structures import Det3DDataSample, LiDARInstance3DBoxes
 
+from ._samples import sample_with
+
 torch.set_num_threads(1)
 RANGE = [-8.0, -8.0, -3.0, 8.0, 8.0, 1.0]
 
@@ -17,22 +19,6 @@ def constant_head(velocity, residual=None, num_future=2):
     bias = [velocity] + ([] if residual is None else list(residual))
     head.out_conv.bias.data = torch.tensor(bias, dtype=torch.float32).flatten()
     return head.eval()
-
-
-def sample_with(centres, future, mask, past, past_mask):
-    gt = InstanceData()
-    boxes = torch.zeros(len(centres), 7)
-    boxes[:, :2] = torch.tensor(centres)
-    boxes[:, 3:6] = 1.0
-    gt.bboxes_3d = LiDARInstance3DBoxes(boxes)
-    gt.labels_3d = torch.zeros(len(centres), dtype=torch.long)
-    gt.future_traj = torch.tensor(future, dtype=torch.float32)
-    gt.future_mask = torch.tensor(mask)
-    gt.past_traj = torch.tensor(past, dtype=torch.float32)
-    gt.past_mask = torch.tensor(past_mask)
-    sample = Det3DDataSample()
-    sample.gt_instances_3d = gt
-    return sample
 
 
 def test_predict_is_constant_velocity_plus_residual():

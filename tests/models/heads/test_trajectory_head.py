@@ -2,7 +2,9 @@ import torch
 from mmengine.structures import InstanceData
 
 from mmdet3d.registry import MODELS
-from mmdet3d.structures import Det3DDataSample, LiDARInstance3DBoxes
+from mmdet3d.structures import LiDARInstance3DBoxes
+
+from ._samples import sample_with
 
 torch.set_num_threads(1)
 RANGE = [-8.0, -8.0, -3.0, 8.0, 8.0, 1.0]
@@ -15,20 +17,6 @@ def constant_head(offsets):
                              loss_traj=dict(type='mmdet.L1Loss', loss_weight=1.0)))
     head.out_conv.bias.data = torch.tensor(offsets, dtype=torch.float32).flatten()
     return head.eval()
-
-
-def sample_with(centres, future, mask):
-    gt = InstanceData()
-    boxes = torch.zeros(len(centres), 7)
-    boxes[:, :2] = torch.tensor(centres)
-    boxes[:, 3:6] = 1.0
-    gt.bboxes_3d = LiDARInstance3DBoxes(boxes)
-    gt.labels_3d = torch.zeros(len(centres), dtype=torch.long)
-    gt.future_traj = torch.tensor(future, dtype=torch.float32)
-    gt.future_mask = torch.tensor(mask)
-    sample = Det3DDataSample()
-    sample.gt_instances_3d = gt
-    return sample
 
 
 def test_loss_only_at_valid_steps_with_hand_computed_value():
