@@ -348,11 +348,8 @@ def test_final(stages: List[dict], seed_dir: str, heldout_root: str, options: Li
         done = json.load(f)
     test_dir = osp.join(folder, 'test_heldout')
     start_options = [o for o in done['options'] if o.startswith(final['start_key'] + '=')]
-    # custom_hooks=[]: the stages' EarlyStoppingHook looks at the train loop before any run, which would make a
-    # test build the training set
     cmd = [sys.executable, osp.join('tools', 'test.py'), final['config'], done['output'], '--work-dir', test_dir,
-           '--cfg-options'] + options + [f'test_dataloader.dataset.data_root={heldout_root}'] + start_options + [
-               'custom_hooks=[]']
+           '--cfg-options'] + options + [f'test_dataloader.dataset.data_root={heldout_root}'] + start_options
     with open(osp.join(folder, log_name), 'w') as log:
         code = subprocess.run(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
     if code != 0:

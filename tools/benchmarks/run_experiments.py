@@ -148,6 +148,7 @@ _ROWS = [
     Row('prediction/pred_dense_motion_clip4.py'),
     Row('prediction/pred_motion_clip4.py'),
     Row('prediction/pred_motion_k3_clip4.py'),
+    Row('prediction/pred_motion_from_pretrain_clip4.py', trunk_from='pretrain_motion'),
     *[Row(f'balancing_torchjd/{name}{suffix}_from_pretrain_motion_clip4.py', trunk_from='pretrain_motion')
       for name in TORCHJD_STUDY for suffix in ('', '_i10')],
 ]
@@ -188,7 +189,8 @@ SUITES = {
                'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
                'turbotrain_full_motion_lossrate_i3_clip4'],
     # prediction heads (docs/experiments/prediction.md)
-    'prediction': ['pred_motion_clip4', 'pred_dense_motion_clip4', 'pred_motion_k3_clip4'],
+    'prediction': ['pred_motion_clip4', 'pred_dense_motion_clip4', 'pred_motion_k3_clip4', 'pretrain_motion',
+                   'from_pretrain_motion_clip4', 'pred_motion_from_pretrain_clip4'],
     # torchjd's UPGrad, CAGrad and Nash-MTL, every update and at interval 10, beside FAMO and the recipe (same trunk)
     'balancing_torchjd': ['pretrain_motion', 'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
                           *[f'{name}{suffix}_from_pretrain_motion_clip4' for name in TORCHJD_STUDY
@@ -250,6 +252,7 @@ ROW_LABELS = {
     'pred_dense_motion_clip4': 'dense waypoint head (TrajectoryHead), motion-aware trunk, `sum`, clipped at norm 4',
     'pred_motion_clip4': 'learned velocity + residual over constant velocity (MotionTrajectoryHead), same training',
     'pred_motion_k3_clip4': 'the same with 3 modes (winner-takes-all), the most likely one scored',
+    'pred_motion_from_pretrain_clip4': 'learned velocity + residual head, pretrained motion-aware trunk + sum',
     **{f'{name}_from_pretrain_motion_clip4': f'motion-aware trunk, pretrained + torchjd {aggregator} every update, '
                                              'clipped at norm 4'
        for name, aggregator in TORCHJD_STUDY.items()},

@@ -25,4 +25,5 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=1)
 # clipped at norm 4 as demo_turbotrain.py: every recipe of the paper
 # comparison shares the optimizer settings, so only the recipe differs
 optim_wrapper = dict(clip_grad=dict(max_norm=4))
-custom_hooks = [dict(type='EarlyStoppingHook', monitor='v2xpnp/EPA', rule='greater', min_delta=0.0, patience=1)]
+custom_hooks = [dict(type='ResumableEarlyStoppingHook',
+                     monitor='v2xpnp/EPA', rule='greater', min_delta=0.0, patience=1)]

@@ -3,8 +3,6 @@
 # frozen, summed losses. Its last checkpoint is the pipeline's final model, tested on held-out scenarios.
 # Budget: at most 4 epochs, stopped at the first validation that does not improve EPA; see
 # demo_stage1_single_agent_det.py.
-# Testing: tools/test.py CONFIG CKPT --cfg-options custom_hooks=[] (mmengine's EarlyStoppingHook builds the train
-# loop, i.e. the training set, before any run, even a test).
 _base_ = ['../demo_finetune.py']
 
 max_epochs = 4
@@ -18,4 +16,5 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=1)
 # clipped at norm 4 as demo_turbotrain.py: every recipe of the paper
 # comparison shares the optimizer settings, so only the recipe differs
 optim_wrapper = dict(clip_grad=dict(max_norm=4))
-custom_hooks = [dict(type='EarlyStoppingHook', monitor='v2xpnp/EPA', rule='greater', min_delta=0.0, patience=1)]
+custom_hooks = [dict(type='ResumableEarlyStoppingHook',
+                     monitor='v2xpnp/EPA', rule='greater', min_delta=0.0, patience=1)]

@@ -17,5 +17,6 @@ param_scheduler = [
          end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=1)
-custom_hooks = [dict(type='EarlyStoppingHook', monitor='v2xpnp/AP@0.5/vehicle', rule='greater', min_delta=0.0,
+custom_hooks = [dict(type='ResumableEarlyStoppingHook',
+                     monitor='v2xpnp/AP@0.5/vehicle', rule='greater', min_delta=0.0,
                      patience=3)]

@@ -1,8 +1,6 @@
 # Manual 4-stage pipeline, stage 4 of 4 (full size, GPUs): multi-agent fusion, from stage 3's checkpoint.
 # Cooperators and history on, nothing frozen, summed losses (as demo_stage4_multi_agent_fusion.py).
 # Budget: at most 30 epochs, stopped after 3 validations without an EPA gain.
-# Testing: tools/test.py CONFIG CKPT --cfg-options custom_hooks=[] (mmengine's EarlyStoppingHook builds the train
-# loop, i.e. the training set, before any run, even a test).
 _base_ = ['../finetune.py']
 
 max_epochs = 30
@@ -13,4 +11,5 @@ param_scheduler = [
          end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=1)
-custom_hooks = [dict(type='EarlyStoppingHook', monitor='v2xpnp/EPA', rule='greater', min_delta=0.0, patience=3)]
+custom_hooks = [dict(type='ResumableEarlyStoppingHook',
+                     monitor='v2xpnp/EPA', rule='greater', min_delta=0.0, patience=3)]
