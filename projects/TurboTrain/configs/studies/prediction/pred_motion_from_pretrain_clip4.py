@@ -1,13 +1,13 @@
 # Study row `pred_motion_from_pretrain_clip4`: the learned velocity + residual head (MotionTrajectoryHead) fine-tuned
-# from the pretrained motion-aware trunk on summed losses, clipped at norm 4, 3 epochs: the paper comparison's
-# "TurboTrain pretraining" recipe with this head instead of the dense one, so that the pair differs only in the
-# prediction head (the dense row: `from_pretrain_motion_clip4`, or that recipe's run of the same seed).
+# from the pretrained motion-aware trunk on summed losses, clipped at norm 4: `from_pretrain_motion_clip4` (and the
+# paper comparison's "TurboTrain pretraining" recipe, paper_comparison/demo_turbotrain_sum.py, at --epochs 3) with
+# this head instead of the dense one, so that the pair differs only in the prediction head.
 # The trunk is `pretrain_motion`'s export; run_experiments.py passes its own work root's (--cfg-options
 # model.init_cfg.checkpoint=<work root>/pretrain_motion/trunk_pretrained.pth).
-_base_ = ['../../paper_comparison/demo_turbotrain_sum.py']
+_base_ = ['../../demo_finetune_motion.py']
 
-model = dict(traj_head=dict(type='MotionTrajectoryHead', residual=True))
-# as demo_finetune_motion.py: both constant-velocity rows on the same matches; per-class EPA thresholds on validation
-val_evaluator = dict(compare_sources=('detected_velocity', 'constant_velocity'),
-                     epa_score_thr_grid=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
-test_evaluator = dict(compare_sources=('detected_velocity', 'constant_velocity'))
+model = dict(
+    trunk=dict(fusion_neck=dict(temporal_fusion=dict(type='TemporalConvFusion'))),
+    init_cfg=dict(type='PretrainedTrunk', checkpoint='work_dirs/experiments/pretrain_motion/trunk_pretrained.pth'))
+optim_wrapper = dict(clip_grad=dict(max_norm=4))
+train_cfg = dict(val_interval=1)
