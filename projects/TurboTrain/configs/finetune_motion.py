@@ -6,7 +6,9 @@
 # the 1 s at which the project's prediction figures are quoted (the demo's as well, so figures compare); the history
 # is kept at the demo's because the model sees motion only through it and every frame is a full BEV encoding per
 # agent (4 agents x H frames per sample). Longer horizons are one setting here (history_frames, future_frames); the
-# model follows them.
+# model follows them. How well the velocity can be read from H frames of these cells at all (whatever the head): the
+# motion-resolution table of projects/TurboTrain/docs/experiments/prediction.md (tools/analysis/motion_resolution.py);
+# a longer history is the first setting to raise where prediction matters more than encoder cost.
 _base_ = ['./finetune.py']
 
 history_frames = 3
