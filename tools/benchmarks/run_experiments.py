@@ -149,6 +149,8 @@ _ROWS = [
     Row('prediction/pred_motion_clip4.py'),
     Row('prediction/pred_motion_k3_clip4.py'),
     Row('prediction/pred_motion_from_pretrain_clip4.py', trunk_from='pretrain_motion'),
+    Row('prediction/pretrain_motion_h5.py', pretrain=True),
+    Row('prediction/pred_motion_h5_from_pretrain_clip4.py', trunk_from='pretrain_motion_h5'),
     *[Row(f'balancing_torchjd/{name}{suffix}_from_pretrain_motion_clip4.py', trunk_from='pretrain_motion')
       for name in TORCHJD_STUDY for suffix in ('', '_i10')],
 ]
@@ -190,7 +192,8 @@ SUITES = {
                'turbotrain_full_motion_lossrate_i3_clip4'],
     # prediction heads (docs/experiments/prediction.md)
     'prediction': ['pred_motion_clip4', 'pred_dense_motion_clip4', 'pred_motion_k3_clip4', 'pretrain_motion',
-                   'from_pretrain_motion_clip4', 'pred_motion_from_pretrain_clip4'],
+                   'from_pretrain_motion_clip4', 'pred_motion_from_pretrain_clip4', 'pretrain_motion_h5',
+                   'pred_motion_h5_from_pretrain_clip4'],
     # torchjd's UPGrad, CAGrad and Nash-MTL, every update and at interval 10, beside FAMO and the recipe (same trunk)
     'balancing_torchjd': ['pretrain_motion', 'famo_from_pretrain_motion_clip4', 'turbotrain_full_motion_lossrate_clip4',
                           *[f'{name}{suffix}_from_pretrain_motion_clip4' for name in TORCHJD_STUDY
@@ -253,6 +256,7 @@ ROW_LABELS = {
     'pred_motion_clip4': 'learned velocity + residual over constant velocity (MotionTrajectoryHead), same training',
     'pred_motion_k3_clip4': 'the same with 3 modes (winner-takes-all), the most likely one scored',
     'pred_motion_from_pretrain_clip4': 'learned velocity + residual head, pretrained motion-aware trunk + sum',
+    'pred_motion_h5_from_pretrain_clip4': 'the same with 5 history frames (its own 5-frame pretrained trunk)',
     **{f'{name}_from_pretrain_motion_clip4': f'motion-aware trunk, pretrained + torchjd {aggregator} every update, '
                                              'clipped at norm 4'
        for name, aggregator in TORCHJD_STUDY.items()},
