@@ -136,7 +136,10 @@ def test_resume_overrides_the_pretrained_trunk(tmp_path):
     first = runner(tmp_path / 'first')
     first.train()
     trained = {k: v.clone() for k, v in first.model.state_dict().items()}
-    assert not torch.equal(trained['trunk.fuse.weight'], pretrained.state_dict()['trunk.fuse.weight'])
+    # the check below discriminates only if training moved the trunk away from the pretrained weights (which
+    # parameters move depends on the random initialisation, i.e. on the tests that ran before: any one will do)
+    pretrained_state = pretrained.state_dict()
+    assert any(not torch.equal(trained[k], v) for k, v in pretrained_state.items() if k.startswith('trunk.'))
 
     resumed = runner(tmp_path / 'second', resume=True, load_from=str(tmp_path / 'first' / 'iter_2.pth'))
     resumed.train()  # max_iters already reached: only init + resume run
