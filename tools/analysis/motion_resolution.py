@@ -25,6 +25,8 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/, for _cli
 from _cli import fail  # noqa: E402
+from projects.TurboTrain.turbotrain.evaluation.functional.constant_velocity import velocity_trajectories  # noqa: E402
+from projects.TurboTrain.turbotrain.models.heads.motion_targets import velocity_targets  # noqa: E402
 
 
 def snap(points: np.ndarray, cell: float) -> np.ndarray:
@@ -46,15 +48,20 @@ def constant_velocity_fde(past: np.ndarray, future_end: np.ndarray, horizon: int
     seen = past.astype(np.float64)
     if cell is not None:
         seen = snap(seen, cell)
-    prediction = past[:, -1] + horizon * slope(seen)
+    prediction = velocity_trajectories(past[:, -1], slope(seen), horizon)[:, -1]
     return np.linalg.norm(prediction - future_end, axis=-1)
 
 
 def best_constant_velocity_fde(current: np.ndarray, future: np.ndarray) -> np.ndarray:
-    """FDE ``(N,)`` at the last step of ``c + k·v*`` with ``v* = Σ k (f_k − c) / Σ k²`` (all F steps valid)."""
-    steps = np.arange(1, future.shape[1] + 1, dtype=np.float64)
-    velocity = np.einsum('k,nkd->nd', steps, future - current[:, None]) / (steps ** 2).sum()
-    return np.linalg.norm(current + steps[-1] * velocity - future[:, -1], axis=-1)
+    """FDE ``(N,)`` at the last step of ``c + k·v*``, ``v*`` the motion head's target :func:`velocity_targets`
+    (``Σ k (f_k − c) / Σ k²`` over the F steps, all valid here)."""
+    import torch
+    num, steps = future.shape[:2]
+    no_past = torch.zeros(num, 0, 2, dtype=torch.float64)  # every future step is valid: the past is not read
+    velocity, _ = velocity_targets(torch.from_numpy(current), torch.from_numpy(future),
+                                   torch.ones(num, steps, dtype=torch.bool), no_past, no_past[..., 0].bool())
+    prediction = velocity_trajectories(current, velocity.numpy(), steps)[:, -1]
+    return np.linalg.norm(prediction - future[:, -1], axis=-1)
 
 
 def collect_tracks(dataset, class_ids: Sequence[int]) -> Dict[str, np.ndarray]:

@@ -32,10 +32,14 @@ STATE_FILE = 'early_stopping.json'
 class ResumableEarlyStoppingHook(EarlyStoppingHook):
     """``EarlyStoppingHook`` (same arguments) whose ``best_score`` / ``wait_count`` survive ``--resume``."""
 
+    @staticmethod
+    def training(runner) -> bool:
+        """Whether ``runner`` is training: Runner.train() builds its loop before ``before_run``; test() and val()
+        leave the config dict unbuilt (reading ``runner.train_loop`` would build it, the training set included)."""
+        return isinstance(getattr(runner, '_train_loop', None), BaseLoop)
+
     def before_run(self, runner) -> None:
-        # Runner.train() builds its loop before `before_run`; test() and val() leave the config dict unbuilt, and
-        # reading `runner.train_loop` would build it (the training set included) just for this check.
-        if isinstance(getattr(runner, '_train_loop', None), BaseLoop):
+        if self.training(runner):
             super().before_run(runner)
 
     def state(self) -> dict:
@@ -44,7 +48,7 @@ class ResumableEarlyStoppingHook(EarlyStoppingHook):
 
     def after_val_epoch(self, runner, metrics) -> None:
         super().after_val_epoch(runner, metrics)
-        if self.monitor in metrics and isinstance(getattr(runner, '_train_loop', None), BaseLoop):
+        if self.monitor in metrics and self.training(runner):
             self._append(runner.work_dir, dict(iter=int(runner.iter), epoch=int(runner.epoch), **self.state()))
 
     @master_only
