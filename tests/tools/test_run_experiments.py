@@ -541,3 +541,55 @@ def test_prediction_rows_differ_only_in_the_head_and_the_table_lists_each_report
                      '0.400', '0.100', 'n/a / n/a']
     cells = [c.strip() for c in lines[3].strip('|').split('|')]
     assert cells[1].startswith('constant velocity, own velocity') and cells[3] == '2.500' and cells[2] == 'n/a'
+
+
+def test_trained_rows_are_tested_from_the_named_checkpoints_and_not_trained(tmp_path, monkeypatch, capsys):
+    """``--trained ROW=CHECKPOINT`` (``{seed}`` filled in per seed): the pretraining's trunk beside its checkpoint is
+    linked into the work root and loaded by the row fine-tuned from it; the adopted fine-tuning row is only tested,
+    with its source's checkpoint; the other row trains; a missing file is refused by name."""
+    import json
+    commands = []
+    monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
+    data = _data_root(tmp_path)
+    for seed in (0, 1):
+        source = tmp_path / 'src' / f'seed{seed}'
+        (source / 'pretrain').mkdir(parents=True)
+        (source / 'pretrain' / 'epoch_2.pth').write_text('pt')
+        (source / 'pretrain' / 'trunk_pretrained.pth').write_text(f'trunk {seed}')
+        (source / 'turbotrain').mkdir()
+        (source / 'turbotrain' / 'epoch_3.pth').write_text('ft')
+        (source / 'turbotrain' / 'train.log').write_text(
+            'x Epoch(train) [3][ 20/40]  loss: 3.0  loss_det: 2.0  loss_pred: 1.0\n')
+    src = str(tmp_path / 'src')
+    argv = ['balancing_torchjd', '--data-root', data, '--work-root', str(tmp_path / 'exp'), '--seeds', '0', '1',
+            '--only', 'turbotrain_full_motion_lossrate_clip4', 'upgrad_from_pretrain_motion_clip4',
+            '--trained', f'pretrain_motion={src}/seed{{seed}}/pretrain/epoch_2.pth',
+            f'turbotrain_full_motion_lossrate_clip4={src}/seed{{seed}}/turbotrain/epoch_3.pth']
+    assert run_experiments.main(argv) == 0
+    for seed in (0, 1):
+        root = run_experiments.seed_work_root(str(tmp_path / 'exp'), seed)
+        assert open(osp.join(root, 'pretrain_motion', 'trunk_pretrained.pth')).read() == f'trunk {seed}'
+        record = json.load(open(osp.join(root, 'turbotrain_full_motion_lossrate_clip4', 'trained.json')))
+        assert record['checkpoint'] == f'{src}/seed{seed}/turbotrain/epoch_3.pth' and record['seed'] == seed
+        assert record['reused_from'] == f'{src}/seed{seed}/turbotrain'
+        result = json.load(open(osp.join(root, 'turbotrain_full_motion_lossrate_clip4', 'result.json')))
+        assert (result['train_loss_det'], result['train_loss_pred']) == (2.0, 1.0)
+    per_seed = [[(cmd[1], osp.basename(cmd[2]), cmd[3] if cmd[1] == 'tools/test.py' else None) for cmd in
+                 commands[i:i + 3]] for i in (0, 3)]
+    for seed, seed_commands in enumerate(per_seed):
+        assert seed_commands == [
+            ('tools/test.py', 'turbotrain_full_motion_lossrate_clip4.py', f'{src}/seed{seed}/turbotrain/epoch_3.pth'),
+            ('tools/train.py', 'upgrad_from_pretrain_motion_clip4.py', None),
+            ('tools/test.py', 'upgrad_from_pretrain_motion_clip4.py', '/ckpt/epoch_3.pth')]
+    assert len(commands) == 6
+    trunk = osp.join(run_experiments.seed_work_root(str(tmp_path / 'exp'), 1), 'pretrain_motion',
+                     'trunk_pretrained.pth')
+    assert f'model.init_cfg.checkpoint={trunk}' in commands[4]
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        run_experiments.main(argv[:6] + ['2'] + argv[7:])
+    assert f'pretrain_motion: no such file: {src}/seed2/pretrain/epoch_2.pth' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run_experiments.main(argv[:-2] + ['famo=x.pth'])
+    assert "'famo' is not a row of this run" in capsys.readouterr().err

@@ -19,6 +19,8 @@ script lists the rows of each suite and runs them, seed by seed: ``tools/train.p
     python tools/benchmarks/run_experiments.py all --epochs 3 --split val   # the same checkpoints, another split
     python tools/benchmarks/run_experiments.py balancing --seeds 0 1 2 --only cooperative turbotrain_balancing
     python tools/benchmarks/run_experiments.py balancing --test-data-root data/v2xpnp_heldout  # other scenarios
+    python tools/benchmarks/run_experiments.py balancing_torchjd --trained \
+        'pretrain_motion=work_dirs/paper_comparison/seed{seed}/pretrain/epoch_2.pth'  # reuse a run with the same config
 
 On top of its config a run gets only the data root, the epoch budget, the seed and, for a row fine-tuned from a
 pretrained trunk, the trunk its pretraining row exported in the same work root
@@ -374,6 +376,44 @@ def run_experiment(row: Row, args, work_root: str, seed: int = 0) -> dict:
     return result
 
 
+def parse_trained(values: Sequence[str], names: Sequence[str]) -> Dict[str, str]:
+    """``{row: checkpoint template}`` from ``--trained ROW=CHECKPOINT`` values; ValueError naming a bad one."""
+    trained = {}
+    for value in values:
+        name, sep, checkpoint = value.partition('=')
+        if not sep or not checkpoint:
+            raise ValueError(f'--trained {value!r}: expected ROW=CHECKPOINT')
+        if name not in names:
+            raise ValueError(f'--trained: {name!r} is not a row of this run ({", ".join(names)})')
+        trained[name] = checkpoint
+    return trained
+
+
+def adopt_training(row: Row, checkpoint: str, work_root: str, seed: int, epochs: int) -> None:
+    """Record ``checkpoint`` as ``row``'s training in ``work_root`` (``trained.json`` with ``reused_from``; for a
+    pretraining row the exported trunk beside the checkpoint is linked in, so the rows fine-tuned from it load it;
+    the source's ``train.log`` is linked for the last-epoch losses). A row that has a training record keeps it.
+
+    Raises:
+        FileNotFoundError: the checkpoint, or a pretraining row's trunk file beside it, does not exist.
+    """
+    work_dir = osp.join(work_root, row.name)
+    if training_record(work_dir) is not None:
+        return
+    source_dir = osp.dirname(osp.abspath(checkpoint))
+    needed = [checkpoint] + ([osp.join(source_dir, TRUNK_FILE)] if row.pretrain else [])
+    missing = [path for path in needed if not osp.isfile(path)]
+    if missing:
+        raise FileNotFoundError(f'--trained {row.name}: no such file: {", ".join(missing)}')
+    os.makedirs(work_dir, exist_ok=True)
+    for name in ([TRUNK_FILE] if row.pretrain else []) + ['train.log']:
+        if osp.isfile(osp.join(source_dir, name)):
+            os.symlink(osp.join(source_dir, name), osp.join(work_dir, name))
+    with open(osp.join(work_dir, 'trained.json'), 'w') as f:
+        json.dump(dict(name=row.name, config=row.path, options=row.options(work_root), epochs=epochs, seed=seed,
+                       train_seconds=None, checkpoint=osp.abspath(checkpoint), reused_from=source_dir), f, indent=1)
+
+
 def training_record(work_dir: str) -> Optional[dict]:
     """What the run that trained in ``work_dir`` recorded (``epochs``, ``train_seconds``, ``checkpoint``): its
     ``trained.json``, or the ``result.json`` of work dirs older than that file; None if it has not trained."""
@@ -612,6 +652,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help='also print each row\'s per-seed difference from this row of the suite (same seed: '
                              'same initial weights and data order); with several rows, from their per-seed mean '
                              '(e.g. `sum` and its rounding control)')
+    parser.add_argument('--trained', nargs='+', default=[], metavar='ROW=CHECKPOINT',
+                        help='take ROW\'s training from CHECKPOINT (`{seed}` in it is the seed) instead of training '
+                             'it, e.g. a run of the paper comparison with the same config, data and seed: its work '
+                             'dir gets a trained.json naming it (and, for a pretraining row, the trunk file beside '
+                             'it); a row already trained in the work root keeps its own training')
     parser.add_argument('--test-data-root',
                         help='test on this data root (its --split) instead of --data-root, e.g. held-out scenarios '
                              'from another generator seed; runs already trained are only tested')
@@ -638,10 +683,22 @@ def main(argv=None) -> int:
         missing = [name for name in args.paired_with or [] if name not in names]
         if missing:
             parser.error(f'--paired-with: {", ".join(missing)} not among the --only rows; add it there')
+    needed = sorted({name for row in names for name in [row] + ROWS[row].needs})
+    try:
+        trained = parse_trained(args.trained, needed)
+    except ValueError as error:
+        parser.error(str(error))
     work_root = osp.abspath(args.work_root)
     runs: Dict[str, List[dict]] = {name: [] for name in names}
     for seed in args.seeds:
         seed_root = seed_work_root(work_root, seed)
+        for name, checkpoint in trained.items() if not args.report_only else ():
+            row = ROWS[name]
+            try:
+                adopt_training(row, checkpoint.format(seed=seed), seed_root, seed,
+                               args.pretrain_epochs if row.pretrain else args.epochs)
+            except FileNotFoundError as error:
+                parser.error(str(error))
         for name in names:
             if args.report_only:
                 cached = cached_result(ROWS[name], args, seed_root)
