@@ -177,3 +177,21 @@ def test_tiny_study_end_to_end(tmp_path, tiny_dataset_root, heldout_root, capsys
     assert paper_comparison.main(['--data-root', tiny_dataset_root, '--heldout-root', heldout_root, '--seeds', '0',
                                   '--work-root', str(work), '--cfg-options'] + TINY) == 0
     assert 'training in' not in capsys.readouterr().out
+
+
+def test_equal_cost_table_compares_every_recipe_where_turbotrain_stops():
+    """TurboTrain stops at 5 epochs in both seeds; the manual pipeline's last validation at or before 5 epochs is its
+    first (AP 30 / 35 %, EPA 0.10 / 0.15), one-time training's its only one (10 %, -0.5)."""
+    records = hand_records()
+    assert paper_comparison.value_at_cost(records['manual_4stage'][1]['curve'], 'EPA', 5, 'epochs') == 0.15
+    assert paper_comparison.value_at_cost(records['manual_4stage'][1]['curve'], 'EPA', 4.9, 'epochs') is None
+    table = paper_comparison.equal_cost_table(records).splitlines()
+    rows = {line.split('|')[1].strip(): [c.strip() for c in line.strip('|').split('|')[1:]] for line in table[2:]}
+    assert rows['manual 4-stage pipeline'] == ['2', '32.5 ± 3.5', '0.125 ± 0.035']
+    assert rows['TurboTrain pretraining + balancing'] == ['2', '51.0 ± 7.1', '0.255 ± 0.007']
+    # Δ AP per seed 16 and 21 points: mean 18.5, sd 3.536, half-width 12.706 × 3.536 / √2 = 31.77
+    # Δ EPA 0.16 and 0.10: mean 0.13, sd 0.0424, half-width 0.381
+    assert rows['TurboTrain pretraining + balancing − manual 4-stage pipeline (same seed)'] == [
+        '2', '18.5 [-13.3, 50.3]', '0.130 [-0.251, 0.511]']
+    assert rows['TurboTrain pretraining + balancing − one-time joint training from scratch (same seed)'][1] == (
+        '41.0 [-22.5, 104.5]')

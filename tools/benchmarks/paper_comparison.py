@@ -101,6 +101,17 @@ def _fmt(value: float, digits: int) -> str:
     return text[1:] if text.startswith('-') and float(text) == 0 else text
 
 
+def _mean_sd_cell(values: Sequence[float], digits: int) -> str:
+    """``mean ± sample sd`` (the mean alone for one value)."""
+    mean, sd = mean_sd(values)
+    return _fmt(mean, digits) + ('' if len(values) < 2 else f' ± {_fmt(sd, digits)}')
+
+
+def _interval_cell(n: int, mean: float, low: float, high: float, digits: int) -> str:
+    """``mean [low, high]`` (the mean alone for one value, which has no interval)."""
+    return _fmt(mean, digits) + ('' if n < 2 else f' [{_fmt(low, digits)}, {_fmt(high, digits)}]')
+
+
 # ---------------------------------------------------------------------------------------------------- records
 def strip_prefix(metrics: Dict[str, float]) -> Dict[str, float]:
     return {(k[len(METRIC_PREFIX):] if k.startswith(METRIC_PREFIX) else k): v for k, v in metrics.items()}
@@ -148,8 +159,7 @@ def results_table(records: Dict[str, Dict[int, dict]]) -> str:
             if not values:
                 cells.append('n/a')
                 continue
-            mean, sd = mean_sd(values)
-            cells.append(_fmt(mean, digits) + ('' if len(values) < 2 else f' ± {_fmt(sd, digits)}'))
+            cells.append(_mean_sd_cell(values, digits))
         lines.append(f'| {LABELS.get(recipe, recipe)} | {len(runs)} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -184,9 +194,7 @@ def paired_table(records: Dict[str, Dict[int, dict]]) -> str:
             if key not in rows:
                 cells.append('n/a')
                 continue
-            n, mean, low, high = rows[key]
-            digits = (METRICS.get(key) or COSTS[key])[2]
-            cells.append(_fmt(mean, digits) + ('' if n < 2 else f' [{_fmt(low, digits)}, {_fmt(high, digits)}]'))
+            cells.append(_interval_cell(*rows[key], (METRICS.get(key) or COSTS[key])[2]))
         n = max(r[0] for r in rows.values())
         lines.append(f'| {LABELS[a]} − {LABELS[b]} | {n} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
@@ -236,12 +244,58 @@ def reach_table(records: Dict[str, Dict[int, dict]], cost_key: str = 'epochs') -
                 continue
 
             def cell(values, d):
-                if not values:
-                    return 'not reached'
-                mean, sd = mean_sd(values)
-                return _fmt(mean, d) + ('' if len(values) < 2 else f' ± {_fmt(sd, d)}')
+                return _mean_sd_cell(values, d) if values else 'not reached'
             lines.append(f'| {LABELS[recipe]} | {title} | {cell(targets, digits)} | {cell(costs, 2)} | '
                          f'{cell(fractions, 2)} | {reached} of {seeds} |')
+    return '\n'.join(lines)
+
+
+def value_at_cost(curve: List[dict], key: str, cost: float, cost_key: str) -> Optional[float]:
+    """The metric at the last validation whose cumulative cost is at most ``cost`` (None: no such validation)."""
+    values = [p['metrics'][key] for p in curve if p['total'][cost_key] <= cost + 1e-6 * max(1.0, abs(cost))
+              and p['metrics'].get(key) is not None and p['metrics'][key] == p['metrics'][key]]
+    return values[-1] if values else None
+
+
+def equal_cost_table(records: Dict[str, Dict[int, dict]], cost_key: str = 'epochs', at: str = 'turbotrain') -> str:
+    """Validation metrics of every recipe at the cost ``at``'s recipe stops (per seed: its total cost), mean ± sd,
+    and ``at`` minus each other recipe, paired by seed with 95 % t-intervals: who is ahead for the same spend."""
+    budgets = {seed: run['total'][cost_key] for seed, run in sorted(records.get(at, {}).items())}
+    if not budgets:
+        return f'(no {at} records)'
+    values: Dict[str, Dict[str, Dict[int, float]]] = {}
+    for recipe in RECIPES:
+        for seed, budget in budgets.items():
+            run = records.get(recipe, {}).get(seed)
+            for key in CURVE_KEYS:
+                value = None if run is None else value_at_cost(run['curve'], key, budget, cost_key)
+                if value is not None:
+                    values.setdefault(recipe, {}).setdefault(key, {})[seed] = value * METRICS[key][1]
+    titles = [f'val {METRICS[key][0]}' for key in CURVE_KEYS]
+    lines = ['| recipe | seeds | ' + ' | '.join(titles) + ' |', '|---|---|' + '---|' * len(CURVE_KEYS)]
+    for recipe, per_key in values.items():
+        cells = []
+        for key in CURVE_KEYS:
+            seeds = per_key.get(key, {})
+            if not seeds:
+                cells.append('n/a')
+                continue
+            cells.append(_mean_sd_cell(list(seeds.values()), METRICS[key][2]))
+        n = max(len(seeds) for seeds in per_key.values())
+        lines.append(f'| {LABELS[recipe]} | {n} | ' + ' | '.join(cells) + ' |')
+    for other in RECIPES:
+        if other == at or other not in values or at not in values:
+            continue
+        cells, n = [], 0
+        for key in CURVE_KEYS:
+            mine, theirs = values[at].get(key, {}), values[other].get(key, {})
+            diffs = [mine[seed] - theirs[seed] for seed in sorted(set(mine) & set(theirs))]
+            n = max(n, len(diffs))
+            if not diffs:
+                cells.append('n/a')
+                continue
+            cells.append(_interval_cell(len(diffs), *t_interval(diffs), METRICS[key][2]))
+        lines.append(f'| {LABELS[at]} − {LABELS[other]} (same seed) | {n} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
@@ -312,6 +366,9 @@ def report(records: Dict[str, Dict[int, dict]], cost_key: str = 'epochs') -> str
             'Paired differences (same seed), mean [95 % t-interval]:', '', paired_table(records), '',
             f'Cost at which each TurboTrain recipe first reaches the manual pipeline\'s final validation value '
             f'(validation split of the training data, same seed; {cost_key}):', '', reach_table(records, cost_key), '',
+            f'Validation metrics at equal cost: each recipe at the {cost_key} where {LABELS["turbotrain"]} stops '
+            '(its last validation at or before that cost; same seed), and the differences from it, mean [95 % '
+            't-interval]:', '', equal_cost_table(records, cost_key), '',
             'Epochs trained per stage:', '', stage_table(records)]
     if incomplete:
         text += ['', f'Warning: cost records without their start run\'s cost (under-counted): {", ".join(incomplete)}']
