@@ -593,3 +593,18 @@ def test_trained_rows_are_tested_from_the_named_checkpoints_and_not_trained(tmp_
     with pytest.raises(SystemExit):
         run_experiments.main(argv[:-2] + ['famo=x.pth'])
     assert "'famo' is not a row of this run" in capsys.readouterr().err
+
+
+def test_an_interrupted_training_resumes_from_its_work_dir(tmp_path, monkeypatch):
+    """A row's work dir with a checkpoint but no training record (the run was stopped mid-way) trains with
+    ``--resume``; ``--rerun`` starts over."""
+    commands = []
+    monkeypatch.setattr(run_experiments, 'run_logged', _fake_run_logged(commands))
+    exp = run_experiments.ROWS['famo']
+    (tmp_path / 'famo').mkdir()
+    (tmp_path / 'famo' / 'last_checkpoint').write_text('/ckpt/epoch_1.pth')
+    run_experiments.run_experiment(exp, cli_args('balancing'), str(tmp_path))
+    assert commands[0][1:6] == ['tools/train.py', exp.path, '--work-dir', str(tmp_path / 'famo'), '--resume']
+    assert commands[0][6] == '--cfg-options' and commands[0].count('--resume') == 1
+    run_experiments.run_experiment(exp, cli_args('balancing', '--rerun'), str(tmp_path))
+    assert commands[2][1] == 'tools/train.py' and '--resume' not in commands[2]

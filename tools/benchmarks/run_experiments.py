@@ -27,7 +27,8 @@ pretrained trunk, the trunk its pretraining row exported in the same work root
 (``model.init_cfg.checkpoint=<work root>/<pretraining row>/trunk_pretrained.pth``).
 
 Work dirs go to ``--work-root/<row>`` for seed 0 and ``<work-root>_seed<N>/<row>`` for seed N; a row whose metrics
-file exists is not run again unless ``--rerun`` is given. With several seeds each cell is the mean ± sample
+file exists is not run again unless ``--rerun`` is given, and a training that was interrupted resumes from its last
+checkpoint (``tools/train.py --resume``). With several seeds each cell is the mean ± sample
 standard deviation over the seeds. Results are also written as JSON and Markdown to ``--work-root``.
 ``archive_results.py`` copies the runs' metrics to ``projects/TurboTrain/docs/experiments/records/`` (in the
 repository), from which ``--report-only --work-root projects/TurboTrain/docs/experiments/records/experiments``
@@ -351,7 +352,11 @@ def run_experiment(row: Row, args, work_root: str, seed: int = 0) -> dict:
         train_options = data_options(args.data_root) + row_options + budget_options(epochs) + [
             f'randomness.seed={seed}']
         cmd = [sys.executable, 'tools/train.py', row.path, '--work-dir', work_dir, '--cfg-options'] + train_options
-        print(f'[{row.name}] training {epochs} epoch(s): {row.path}', flush=True)
+        if not args.rerun and osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+            # an interrupted training continues from its last epoch (bit-identical to an uninterrupted one)
+            cmd.insert(cmd.index('--cfg-options'), '--resume')
+        print(f'[{row.name}] training {epochs} epoch(s): {row.path}' + (' (resumed)' if '--resume' in cmd else ''),
+              flush=True)
         result['train_seconds'] = round(run_logged(cmd, osp.join(work_dir, 'train.log')), 1)
         checkpoint = last_checkpoint(work_dir)
         with open(osp.join(work_dir, 'trained.json'), 'w') as f:
