@@ -588,11 +588,18 @@ def test_trained_rows_are_tested_from_the_named_checkpoints_and_not_trained(tmp_
 
     capsys.readouterr()
     with pytest.raises(SystemExit):
-        run_experiments.main(argv[:6] + ['2'] + argv[7:])
+        run_experiments.main(argv[:6] + ['2'] + argv[8:])
     assert f'pretrain_motion: no such file: {src}/seed2/pretrain/epoch_2.pth' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         run_experiments.main(argv[:-2] + ['famo=x.pth'])
-    assert "'famo' is not a row of this run" in capsys.readouterr().err
+    assert "'famo' is not a row of this suite" in capsys.readouterr().err
+
+    # a --trained row that --only leaves out is neither adopted nor refused
+    only_upgrad = argv[:7] + ['--only', 'upgrad_from_pretrain_motion_clip4'] + argv[11:]
+    only_upgrad[only_upgrad.index('--work-root') + 1] = str(tmp_path / 'exp2')
+    assert run_experiments.main(only_upgrad) == 0
+    assert sorted(p.name for p in (tmp_path / 'exp2').iterdir() if p.is_dir()) == [
+        'pretrain_motion', 'upgrad_from_pretrain_motion_clip4']
 
 
 def test_an_interrupted_training_resumes_from_its_work_dir(tmp_path, monkeypatch):

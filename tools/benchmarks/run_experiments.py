@@ -389,7 +389,7 @@ def parse_trained(values: Sequence[str], names: Sequence[str]) -> Dict[str, str]
         if not sep or not checkpoint:
             raise ValueError(f'--trained {value!r}: expected ROW=CHECKPOINT')
         if name not in names:
-            raise ValueError(f'--trained: {name!r} is not a row of this run ({", ".join(names)})')
+            raise ValueError(f'--trained: {name!r} is not a row of this suite ({", ".join(names)})')
         trained[name] = checkpoint
     return trained
 
@@ -688,11 +688,13 @@ def main(argv=None) -> int:
         missing = [name for name in args.paired_with or [] if name not in names]
         if missing:
             parser.error(f'--paired-with: {", ".join(missing)} not among the --only rows; add it there')
-    needed = sorted({name for row in names for name in [row] + ROWS[row].needs})
+    suite_rows = sorted({name for row in SUITES[args.suite] for name in [row] + ROWS[row].needs})
     try:
-        trained = parse_trained(args.trained, needed)
+        trained = parse_trained(args.trained, suite_rows)
     except ValueError as error:
         parser.error(str(error))
+    needed = {name for row in names for name in [row] + ROWS[row].needs}  # rows --only leaves out are not touched
+    trained = {name: checkpoint for name, checkpoint in trained.items() if name in needed}
     work_root = osp.abspath(args.work_root)
     runs: Dict[str, List[dict]] = {name: [] for name in names}
     for seed in args.seeds:
