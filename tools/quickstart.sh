@@ -104,7 +104,7 @@ run_step finetune 'Epoch\(train\)|PretrainedTrunk|loaded' \
 CKPT=$(cat "$WORK/finetune/last_checkpoint")
 
 step "5/5 testing $CKPT"
-run_step test '^error' \
+run_step test '^error|Epoch\(test\)' \
   "$PY" tools/test.py projects/TurboTrain/configs/demo_turbotrain.py "$CKPT" --work-dir "$WORK/test" --data-root "$DATA"
 sed -n '/V2XPnP metrics/,$p' "$WORK/logs/test.log"
 step "done in $(( $(date +%s) - start )) s; metrics JSON: $(ls -t "$WORK"/test/*/v2xpnp_metrics.json | head -n 1)"

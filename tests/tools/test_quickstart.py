@@ -35,7 +35,7 @@ case "$tool" in
   test.py)
     work=$(arg --work-dir "$@"); mkdir -p "$work/20260101_000000"
     echo '{}' > "$work/20260101_000000/v2xpnp_metrics.json"
-    echo 'V2XPnP metrics'; echo ' mAP 0.1' ;;
+    echo 'Epoch(test) [50/100]    eta: 0:00:10'; echo 'some other line'; echo 'V2XPnP metrics'; echo ' mAP 0.1' ;;
 esac
 '''
 
@@ -121,6 +121,8 @@ def test_tools_get_data_root_and_epochs(quickstart):
     assert f'--data-root {data} --epochs 4' in finetune
     assert f'model.init_cfg.checkpoint={tmp_path}/work/pretrain/trunk_pretrained.pth' in finetune
     assert test.endswith(f'--data-root {data}') and 'V2XPnP metrics' in proc.stdout
+    # the test step shows its progress lines, not the rest of its log
+    assert 'Epoch(test) [50/100]' in proc.stdout and 'some other line' not in proc.stdout
 
 
 def test_existing_incomplete_data_is_refused_not_touched(quickstart):
