@@ -21,6 +21,25 @@ def test_browse_dataset_writes_pngs(tmp_path, capsys):
     assert names == ['00000_scen_a_000003_ego1.png', '00001_scen_a_000003_ego2.png']
     assert all((out / n).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and (out / n).stat().st_size > 10000
                for n in names)
+    # drawn by the project's visualizer (as tools/test.py --show-dir): its canvas for the sample's range, and the
+    # same picture as drawing the sample directly without predictions
+    import numpy as np
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from PIL import Image
+
+    from mmdet3d.registry import DATASETS
+    from projects.TurboTrain.turbotrain.visualization import CoopBEVVisualizer
+    init_default_scope('mmdet3d')
+    cfg = Config.fromfile(CONFIG)
+    dataset_cfg = cfg.train_dataloader.dataset
+    dataset_cfg.update(data_root=str(tmp_path / 'data'), pipeline=cfg.eval_pipeline)
+    packed = DATASETS.build(dataset_cfg)[0]
+    visualizer = CoopBEVVisualizer(name='test_browse_dataset')
+    expected = visualizer.draw_bev(packed['inputs'], packed['data_samples'], draw_pred=False)
+    picture = np.asarray(Image.open(out / names[0]).convert('RGB'))
+    assert picture.shape[:2] == visualizer.canvas_shape(visualizer.range_of(packed['data_samples']))
+    assert np.array_equal(picture, expected) and len(np.unique(picture.reshape(-1, 3), axis=0)) > 3
 
 
 def test_benchmark_reports_each_worker_count(tmp_path, capsys):

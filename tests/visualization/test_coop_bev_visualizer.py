@@ -197,3 +197,14 @@ def test_untrained_outputs_do_not_break_the_drawing():
     image = visualizer().draw_bev(None, sample_with(pred=pred))
     red = near(image, FP_COLOUR)
     assert red[359:362, 402:439].any(0).all()  # the sane box is drawn: top edge y = -4 → row 360, x 8..12
+
+
+def test_for_files_takes_the_config_drawing_settings_without_backends():
+    from mmengine.config import Config
+    cfg = Config(dict(visualizer=dict(type='CoopBEVVisualizer', name='visualizer', resolution=0.5, score_thr=0.2,
+                                      vis_backends=[dict(type='TensorboardVisBackend')], save_dir='somewhere')))
+    vis = CoopBEVVisualizer.for_files(cfg, 'test_for_files_a', score_thr=None, match_iou_thr=0.7)
+    assert (vis.resolution, vis.score_thr, vis.match_iou_thr) == (0.5, 0.2, 0.7)
+    assert vis.instance_name == 'test_for_files_a' and not vis._vis_backends
+    other = Config(dict(visualizer=dict(type='Det3DLocalVisualizer', resolution=0.5)))
+    assert CoopBEVVisualizer.for_files(other, 'test_for_files_b').resolution == 0.1  # not its settings

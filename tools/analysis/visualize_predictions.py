@@ -81,21 +81,6 @@ def build_model(cfg, checkpoint: str):
     return model.eval()
 
 
-def build_visualizer(cfg, score_thr=None, resolution=None):
-    """A ``CoopBEVVisualizer`` with the config's drawing settings (no backends: pictures go to files)."""
-    from projects.TurboTrain.turbotrain.visualization import CoopBEVVisualizer
-    settings = dict(cfg.get('visualizer') or {})
-    if settings.get('type') != 'CoopBEVVisualizer':
-        settings = {}
-    for key in ('type', 'name', 'vis_backends', 'save_dir'):
-        settings.pop(key, None)
-    if score_thr is not None:
-        settings['score_thr'] = score_thr
-    if resolution is not None:
-        settings['resolution'] = resolution
-    return CoopBEVVisualizer(name=f'visualize_predictions_{id(cfg)}', **settings)
-
-
 def scenario_indices(dataset, scenario: str, ego=None, max_frames=None) -> List[int]:
     """Indices of ``scenario``'s samples of one ego (default: its lowest id), in time order."""
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
@@ -128,7 +113,7 @@ def main(argv=None) -> int:
     from mmengine.utils import track_iter_progress
 
     from projects.TurboTrain.turbotrain.engine.hooks.coop_visualization_hook import picture_name
-    from projects.TurboTrain.turbotrain.visualization import write_animation, write_image
+    from projects.TurboTrain.turbotrain.visualization import CoopBEVVisualizer, write_animation, write_image
     init_default_scope(cfg.get('default_scope', 'mmdet3d'))
     dataset = build_dataset(cfg, args.split, args.data_root)
     if args.samples is not None:
@@ -139,7 +124,8 @@ def main(argv=None) -> int:
     else:
         indices = scenario_indices(dataset, args.scenario, args.ego, args.max_frames)
     model = build_model(cfg, args.checkpoint)
-    visualizer = build_visualizer(cfg, args.score_thr, args.resolution)
+    visualizer = CoopBEVVisualizer.for_files(cfg, f'visualize_predictions_{id(cfg)}', score_thr=args.score_thr,
+                                             resolution=args.resolution)
     frames = []
     for index in track_iter_progress(list(indices), file=sys.stdout):
         packed = dataset[index]

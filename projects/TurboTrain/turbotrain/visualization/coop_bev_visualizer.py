@@ -147,6 +147,19 @@ class CoopBEVVisualizer(Visualizer):
         self.max_modes = max(int(max_modes), 1)
         self._range = self.bev_range or (-51.2, -51.2, 51.2, 51.2)
 
+    @classmethod
+    def for_files(cls, cfg: Any, name: str, **overrides) -> 'CoopBEVVisualizer':
+        """A visualizer for offline tools that write pictures to files: the drawing settings of the config's
+        ``visualizer`` (when it is a ``CoopBEVVisualizer``), no backends, ``overrides`` (None values ignored) on top.
+        ``name`` must be new to the process (mmengine keeps one instance per name)."""
+        settings = dict(cfg.get('visualizer') or {})
+        if settings.get('type') not in ('CoopBEVVisualizer', cls.__name__):
+            settings = {}
+        for key in ('type', 'name', 'vis_backends', 'save_dir'):
+            settings.pop(key, None)
+        settings.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(name=name, **settings)
+
     # ------------------------------------------------------------------ geometry
     def range_of(self, data_sample: Any = None) -> Tuple[float, float, float, float]:
         """The drawn ``(x_min, y_min, x_max, y_max)``: ``bev_range``, else the sample's ``point_cloud_range``."""
