@@ -188,3 +188,39 @@ def test_turbotrain_without_rebalancing_is_pcgrad_on_its_suppressing_updates():
     ours.setup(['det', 'pred'])
     want = aggregation.PCGrad()(rows)
     assert torch.allclose(combined(ours, rows), want, rtol=1e-13, atol=1e-13 * want.norm())
+
+
+@pytest.mark.parametrize('failure', ['stored_negative', 'solver_raises'])
+def test_nashmtl_keeps_its_previous_weights_when_a_solve_ends_outside_alpha_positive(monkeypatch, failure):
+    """A solve that leaves a negative weight (torchjd 0.18 stores it and its next solve raises "Variable value must
+    be nonnegative") keeps the previous weights, as torchjd does on a solver error; the next solve starts from
+    them and training goes on."""
+    import numpy as np
+    strategy = adapter('NashMTL', 2)
+    first = jacobian(2, True, 3)
+    strategy.combine(first @ first.T, 0)
+    assert strategy.combine(first @ first.T, 0).stats['solver_kept_previous'] == 0.0
+    weighting = strategy.aggregator.weighting
+    previous = np.array(weighting.prvs_alpha, dtype=np.float64)
+    assert (previous > 0).all()
+    solve = weighting._solve_optimization
+
+    def broken(gtg):
+        if failure == 'solver_raises':
+            raise ValueError('Variable value must be nonnegative.')
+        weighting.prvs_alpha = np.array([previous[0], -1e-9])
+        return weighting.prvs_alpha
+
+    monkeypatch.setattr(weighting, '_solve_optimization', broken)
+    rows = jacobian(2, True, 4)
+    result = strategy.combine(rows @ rows.T, 1)
+    assert result.stats['solver_kept_previous'] == 1.0
+    np.testing.assert_array_equal(weighting.prvs_alpha, previous)
+    # the previous weights, rescaled as torchjd rescales them: ‖α R‖ at most max_norm (1 by default) for R Rᵀ = G
+    gram = rows @ rows.T
+    omega = torch.as_tensor(previous)
+    norm = float(torch.sqrt(omega @ gram @ omega))
+    assert result.shared_coeffs == pytest.approx((omega * min(1.0, 1.0 / norm)).tolist(), rel=1e-9)
+    monkeypatch.setattr(weighting, '_solve_optimization', solve)
+    after = strategy.combine(rows @ rows.T, 2)  # the real solver again, from the kept weights
+    assert after.stats['solver_kept_previous'] == 0.0 and (np.asarray(weighting.prvs_alpha) > 0).all()

@@ -104,6 +104,7 @@ class TorchJDStrategy(BaseBalanceStrategy):
         self.seed = seed
         self._check_arguments()
         self.aggregator = None
+        self.solver_kept_previous = False  # NashMTL: whether the last solve kept its previous weights
 
     # ---------------------------------------------------------------------------------------------- building
     def _aggregator_class(self):
@@ -153,14 +154,50 @@ class TorchJDStrategy(BaseBalanceStrategy):
             torch.manual_seed(self.seed * 1_000_003 + step)
             if SUPPORTED[self.aggregator_name] == 'gramian':
                 weights = self.aggregator.gramian_weighting(gram)
+            elif self.aggregator_name == 'NashMTL':
+                weights = self._nash_mtl_weights(gram_square_root(gram))
             else:
                 weights = self.aggregator.weighting(gram_square_root(gram))
         return weights.detach().to(torch.float64).cpu()
+
+    def _nash_mtl_weights(self, matrix: torch.Tensor) -> torch.Tensor:
+        """NashMTL's weights, keeping its previous weights when its solve ends outside ``α > 0``.
+
+        Every feasible point of Nash-MTL's problem has ``α_k (Gα)_k ≥ 1``, so ``α > 0``; ECOS can still stop at a
+        point with a slightly negative ``α_k``, which torchjd 0.18 stores and then refuses at its next solve (cvxpy:
+        "Variable value must be nonnegative"), ending the training. Such a solve is treated as torchjd treats a
+        solver error: the previous weights are kept (and rescaled by its ``max_norm`` rule), and the next solve
+        starts from them. ``self.solver_kept_previous`` says whether this call did so.
+        """
+        import numpy as np
+        weighting = self.aggregator.weighting
+        previous = np.array(weighting.prvs_alpha, dtype=np.float64, copy=True)
+        if not (np.isfinite(previous).all() and (previous > 0).all()):  # e.g. restored from such a solve
+            previous = np.ones_like(previous)  # torchjd's starting weights
+        try:
+            weights = weighting(matrix)
+            solved = np.asarray(weighting.prvs_alpha, dtype=np.float64)
+            self.solver_kept_previous = not (np.isfinite(solved).all() and (solved > 0).all())
+        except ValueError as error:
+            if 'nonnegative' not in str(error):
+                raise
+            self.solver_kept_previous = True
+        if not self.solver_kept_previous:
+            return weights
+        weighting.prvs_alpha = previous
+        weights = torch.from_numpy(previous).to(matrix)
+        if weighting.max_norm > 0:
+            norm = torch.linalg.norm(weights @ matrix)
+            if norm > weighting.max_norm:
+                weights = weights / norm * weighting.max_norm
+        return weights
 
     def combine(self, gram: torch.Tensor, step: int, loss_values: Optional[torch.Tensor] = None) -> BalanceResult:
         weights = torch.tensor(self.base_weights(), dtype=gram.dtype)
         omega = self.aggregation_weights(gram * weights[:, None] * weights[None, :], step)
         stats = gradient_stats(gram)
+        if self.aggregator_name == 'NashMTL':
+            stats['solver_kept_previous'] = float(self.solver_kept_previous)
         if bool(torch.isfinite(omega).all()):
             shared_coeffs = (self.scale * omega * weights).tolist()
             stats['fallback'] = 0.0
