@@ -200,19 +200,25 @@ def paired_table(records: Dict[str, Dict[int, dict]]) -> str:
     return '\n'.join(lines)
 
 
+def point_value(point: dict, key: str) -> Optional[float]:
+    """The metric ``key`` of one validation point, None where it is missing or NaN (e.g. EPA of a detection-only
+    stage)."""
+    value = point['metrics'].get(key)
+    return None if value is None or value != value else value
+
+
 def first_reach(curve: List[dict], key: str, target: float, cost_key: str) -> Optional[float]:
     """Cumulative cost of the first validation whose ``key`` is at least ``target`` (None: never)."""
     for point in curve:
-        value = point['metrics'].get(key)
-        if value is not None and value == value and value >= target:
+        value = point_value(point, key)
+        if value is not None and value >= target:
             return point['total'][cost_key]
     return None
 
 
 def final_value(curve: List[dict], key: str) -> Optional[float]:
     """The metric at the last validation that has it."""
-    values = [p['metrics'][key] for p in curve if p['metrics'].get(key) is not None and p['metrics'][key] == p[
-        'metrics'][key]]
+    values = [point_value(p, key) for p in curve if point_value(p, key) is not None]
     return values[-1] if values else None
 
 
@@ -252,8 +258,8 @@ def reach_table(records: Dict[str, Dict[int, dict]], cost_key: str = 'epochs') -
 
 def value_at_cost(curve: List[dict], key: str, cost: float, cost_key: str) -> Optional[float]:
     """The metric at the last validation whose cumulative cost is at most ``cost`` (None: no such validation)."""
-    values = [p['metrics'][key] for p in curve if p['total'][cost_key] <= cost + 1e-6 * max(1.0, abs(cost))
-              and p['metrics'].get(key) is not None and p['metrics'][key] == p['metrics'][key]]
+    values = [point_value(p, key) for p in curve if p['total'][cost_key] <= cost + 1e-6 * max(1.0, abs(cost))
+              and point_value(p, key) is not None]
     return values[-1] if values else None
 
 
@@ -328,8 +334,8 @@ def plot_curves(records: Dict[str, Dict[int, dict]], path: str, cost_key: str = 
             runs = records.get(recipe, {})
             grouped: Dict[float, List[float]] = {}
             for seed, run in sorted(runs.items()):
-                points = [(p['total'][cost_key], p['metrics'][key] * scale) for p in run['curve']
-                          if p['metrics'].get(key) is not None and p['metrics'][key] == p['metrics'][key]]
+                points = [(p['total'][cost_key], point_value(p, key) * scale) for p in run['curve']
+                          if point_value(p, key) is not None]
                 if not points:
                     continue
                 ax.plot(*zip(*points), color=colours.get(recipe), alpha=0.3, linewidth=0.8)
