@@ -381,6 +381,11 @@ def run_experiment(row: Row, args, work_root: str, seed: int = 0) -> dict:
     return result
 
 
+def with_needs(names: Sequence[str]) -> set:
+    """``names`` and the rows they need (:attr:`Row.needs`)."""
+    return {name for row in names for name in [row] + ROWS[row].needs}
+
+
 def parse_trained(values: Sequence[str], names: Sequence[str]) -> Dict[str, str]:
     """``{row: checkpoint template}`` from ``--trained ROW=CHECKPOINT`` values; ValueError naming a bad one."""
     trained = {}
@@ -406,12 +411,12 @@ def adopt_training(row: Row, checkpoint: str, work_root: str, seed: int, epochs:
     if training_record(work_dir) is not None:
         return
     source_dir = osp.dirname(osp.abspath(checkpoint))
-    needed = [checkpoint] + ([osp.join(source_dir, TRUNK_FILE)] if row.pretrain else [])
-    missing = [path for path in needed if not osp.isfile(path)]
+    trunk = [TRUNK_FILE] if row.pretrain else []
+    missing = [path for path in [checkpoint] + [osp.join(source_dir, name) for name in trunk] if not osp.isfile(path)]
     if missing:
         raise FileNotFoundError(f'--trained {row.name}: no such file: {", ".join(missing)}')
     os.makedirs(work_dir, exist_ok=True)
-    for name in ([TRUNK_FILE] if row.pretrain else []) + ['train.log']:
+    for name in trunk + ['train.log']:
         if osp.isfile(osp.join(source_dir, name)):
             os.symlink(osp.join(source_dir, name), osp.join(work_dir, name))
     with open(osp.join(work_dir, 'trained.json'), 'w') as f:
@@ -688,12 +693,11 @@ def main(argv=None) -> int:
         missing = [name for name in args.paired_with or [] if name not in names]
         if missing:
             parser.error(f'--paired-with: {", ".join(missing)} not among the --only rows; add it there')
-    suite_rows = sorted({name for row in SUITES[args.suite] for name in [row] + ROWS[row].needs})
     try:
-        trained = parse_trained(args.trained, suite_rows)
+        trained = parse_trained(args.trained, sorted(with_needs(SUITES[args.suite])))
     except ValueError as error:
         parser.error(str(error))
-    needed = {name for row in names for name in [row] + ROWS[row].needs}  # rows --only leaves out are not touched
+    needed = with_needs(names)  # rows --only leaves out are not touched
     trained = {name: checkpoint for name, checkpoint in trained.items() if name in needed}
     work_root = osp.abspath(args.work_root)
     runs: Dict[str, List[dict]] = {name: [] for name in names}
