@@ -170,14 +170,18 @@ class TorchJDStrategy(BaseBalanceStrategy):
         starts from them. ``self.solver_kept_previous`` says whether this call did so.
         """
         import numpy as np
+
+        def positive(alpha) -> bool:
+            alpha = np.asarray(alpha, dtype=np.float64)
+            return bool(np.isfinite(alpha).all() and (alpha > 0).all())
+
         weighting = self.aggregator.weighting
         previous = np.array(weighting.prvs_alpha, dtype=np.float64, copy=True)
-        if not (np.isfinite(previous).all() and (previous > 0).all()):  # e.g. restored from such a solve
+        if not positive(previous):  # e.g. restored from such a solve
             previous = np.ones_like(previous)  # torchjd's starting weights
         try:
             weights = weighting(matrix)
-            solved = np.asarray(weighting.prvs_alpha, dtype=np.float64)
-            self.solver_kept_previous = not (np.isfinite(solved).all() and (solved > 0).all())
+            self.solver_kept_previous = not positive(weighting.prvs_alpha)
         except ValueError as error:
             if 'nonnegative' not in str(error):
                 raise
