@@ -4,7 +4,7 @@
 #   bash tools/install.sh
 #
 # The first run builds mmcv 2.1.0 from its source distribution with compiled ops
-# (~20 min on 2 cores; CUDA ops too when a CUDA toolkit and a CUDA torch exist).
+# (the slow step of a cold install, see the README; CUDA ops too when a CUDA toolkit and a CUDA torch exist).
 # pip's wheel cache keeps the built wheel, so later runs take well under a minute.
 # Environment: VENV (default .venv), PYTHON (default python3.11 or python3),
 # TT_SKIP_APT=1 to skip the system-library step.
@@ -49,7 +49,7 @@ if "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" >/dev/nu
   step "mmcv 2.1.0 with compiled ops already installed"
 else
   WITH_CUDA=$("$PY" -c "import torch; print(int(torch.version.cuda is not None and torch.cuda.is_available()))")
-  step "building mmcv 2.1.0 from source with compiled ops (FORCE_CUDA=$WITH_CUDA); first build ~20 min on 2 cores, then cached"
+  step "building mmcv 2.1.0 from source with compiled ops (FORCE_CUDA=$WITH_CUDA); the slow step of a first install, then cached"
   export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
   [ "$WITH_CUDA" = 1 ] && export FORCE_CUDA=1
   # -v so compiler progress is visible; condensed to one line per compiled file.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TurboTrain end to end on synthetic demo data (~15 min on 2 CPU cores):
+# TurboTrain end to end on synthetic demo data (how long it takes: the README's Quick start):
 #   generate -> convert -> masked pretraining -> balanced fine-tuning from the pretrained trunk -> test (metrics)
 #   bash tools/quickstart.sh [--check] [WORK_ROOT]   (default work_dirs/quickstart; --check: check the environment
 #                                                    variables below and the data folder, then stop)

@@ -1,5 +1,5 @@
 """Agent-frames each training sample makes the encoder process under each recipe's input (the per-agent-frame
-encoder is the hot spot, /work/shared/PERF_NOTES.md): cooperators + history (the fine-tune configs), ego + history
+encoder is the hot spot of a training iteration): cooperators + history (the fine-tune configs), ego + history
 (manual stages 2-3), ego current frame (manual stage 1). Reads the info file only, no point cloud.
 
     python tools/analysis/agent_frames.py data/v2xpnp_synth [--split train]

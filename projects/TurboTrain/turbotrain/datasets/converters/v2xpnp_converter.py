@@ -1,4 +1,4 @@
-"""V2XPnP-Seq converter: the on-disk dataset (``/work/shared/V2XPNP_FORMAT.md``) → info files (docs/contract.md).
+"""V2XPnP-Seq converter: the on-disk dataset (OpenCOOD layout, below) → info files (docs/contract.md).
 
 ``convert_v2xpnp(root, out_dir)`` scans ``<root>/<split>/<scenario>/<agent_id>/<frame>.{yaml,pcd,bin}``, reads every
 frame yaml and checks every point file (reading it, or with ``lidar_check='header'`` from its size and header only),
