@@ -172,6 +172,38 @@ def test_several_seeds_show_mean_and_sample_sd():
     assert cells[9] == '2.000 ± 1.000 / 0.500 ± 0.000' and cells[10] == '20.0 ± 10.0'
 
 
+def test_balance_report_reads_logs_or_archived_means_and_averages_over_seeds(tmp_path, monkeypatch, capsys):
+    """--balance: per run the mean of each balance/* scalar over its logged windows (seed 0 from its scalar log,
+    seed 1 from an archived balance_logs.json), then mean ± sample sd over the seeds; a row that logged none of the
+    keys is left out."""
+    import json
+
+    monkeypatch.setattr(run_experiments, 'run_logged', lambda *a, **k: (_ for _ in ()).throw(AssertionError('ran')))
+    root = tmp_path / 'exp'
+    famo0 = root / 'famo'
+    (famo0 / '20261206_100000' / 'vis_data').mkdir(parents=True)
+    windows = [{'balance/weight_det': 0.2, 'balance/cos': 0.1, 'step': 20},
+               {'balance/weight_det': 0.4, 'balance/cos': 0.3, 'step': 40}]  # means 0.3 and 0.2
+    (famo0 / '20261206_100000' / 'vis_data' / 'scalars.json').write_text(
+        ''.join(json.dumps(w) + '\n' for w in windows))
+    famo1 = tmp_path / 'exp_seed1' / 'famo'
+    famo1.mkdir(parents=True)
+    (famo1 / run_experiments.BALANCE_LOGS_FILE).write_text(json.dumps(dict(means=dict(weight_det=0.5, cos=0.4))))
+    for seed, famo in ((0, famo0), (1, famo1)):
+        (famo / 'result.json').write_text(json.dumps(dict(name='famo', seed=seed, metrics={'ADE': 1.0})))
+    (root / 'cooperative').mkdir()  # `sum`: tested, no balance scalars
+    result = dict(name='cooperative', seed=0, metrics={'ADE': 1.0})
+    (root / 'cooperative' / 'result.json').write_text(json.dumps(result))
+    assert run_experiments.main(['balancing', '--work-root', str(root), '--seeds', '0', '1', '--report-only',
+                                 '--balance', 'weight_det', 'cos', 'weight_pred']) == 0
+    out = capsys.readouterr().out
+    table = out[out.index('| balancing, mean over training'):].splitlines()
+    assert '| full cooperation (sum of losses, from scratch) (1 seed) |' in out  # read, in the metrics table only
+    assert table[0] == '| balancing, mean over training | seeds | weight_det | cos | weight_pred |'
+    # weight_det: 0.3, 0.5 -> 0.4 ± sqrt(0.02); cos: 0.2, 0.4 -> 0.3 ± sqrt(0.02)
+    assert table[2:] == ['| FAMO | 2 | 0.400 ± 0.141 | 0.300 ± 0.141 | n/a |']
+
+
 def test_seed_work_roots_keep_seed_0_where_it_was():
     assert run_experiments.seed_work_root('/w/experiments', 0) == '/w/experiments'
     assert run_experiments.seed_work_root('/w/experiments/', 2) == '/w/experiments_seed2'

@@ -38,7 +38,8 @@ run_experiments = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run_experiments)
 
 TRAIN_LOSSES_FILE = run_experiments.TRAIN_LOSSES_FILE
-BALANCE_LOGS_FILE = 'balance_logs.json'
+BALANCE_LOGS_FILE = run_experiments.BALANCE_LOGS_FILE
+balance_log_means = run_experiments.balance_log_means
 
 
 def portable_text(text: str, repo_root: str = run_experiments.REPO_ROOT) -> str:
@@ -64,45 +65,6 @@ def read_text(path: str) -> Optional[str]:
         return None
     with open(path) as f:
         return f.read()
-
-
-def _balance_scalars(window: dict) -> Dict[str, float]:
-    return {key[len('balance/'):]: float(value) for key, value in window.items() if key.startswith('balance/')}
-
-
-def balance_log_means(run_dir: str) -> dict:
-    """Means of the ``balance/*`` scalars over the run's training logs (``<timestamp>/vis_data/scalars.json``).
-
-    Each line of such a file is one logging window (mmengine's mean over its iterations, ``step`` = the window's
-    last iteration); a scalar logged only on conflict-suppressing updates appears in the windows that had one. The
-    newest log counts whole. A run resumed (``--resume``) or restarted into the same work dir leaves older logs: an
-    older log's balance windows count only below the first balance window step of every newer log (iterations
-    after the checkpoint it resumed from were trained again; a restart from scratch starts at the first window, so
-    nothing older counts). Returns ``{'windows': windows counted (all lines of the newest log + the counted older
-    ones), 'means': {key: mean over the windows that have it}, 'counts': {key: such windows}}`` without the
-    ``balance/`` prefix, or ``{}`` when no log has a ``balance/*`` scalar (no balancing wrapper) or there is no log.
-    """
-    counted: List[Dict[str, float]] = []  # the balance scalars of each counted window ({} where it has none)
-    first_step = float('inf')  # the first balance window step of the logs read so far (newer ones)
-    for age, path in enumerate(reversed(run_experiments.scalar_logs(run_dir))):
-        windows = [(window.get('step', 0), _balance_scalars(window))
-                   for window in run_experiments.read_scalar_windows(path)]
-        balance_steps = [step for step, scalars in windows if scalars]
-        if age == 0:
-            counted.extend(scalars for _, scalars in windows)
-        else:
-            counted.extend(scalars for step, scalars in windows if scalars and step < first_step)
-        first_step = min([first_step] + balance_steps)
-    sums: Dict[str, float] = {}
-    counts: Dict[str, int] = {}
-    for scalars in counted:
-        for name, value in scalars.items():
-            sums[name] = sums.get(name, 0.0) + value
-            counts[name] = counts.get(name, 0) + 1
-    if not counts:
-        return {}
-    return dict(windows=len(counted), means={name: sums[name] / counts[name] for name in sorted(sums)},
-                counts={name: counts[name] for name in sorted(counts)})
 
 
 def run_record(run_dir: str) -> Dict[str, str]:

@@ -55,6 +55,11 @@ STUDIES = 'projects/TurboTrain/configs/studies'
 TRUNK_FILE = 'trunk_pretrained.pth'
 # last-epoch training losses of a run whose train.log is gone (archive_results.py's record)
 TRAIN_LOSSES_FILE = 'train_losses.json'
+# --balance without keys: the loss weights (carried by free updates), the trunk coefficients of the combining updates,
+# the task gradients' cosine and norms
+BALANCE_KEYS = ('weight_det', 'weight_pred', 'shared_coeff_det', 'shared_coeff_pred', 'cos', 'grad_norm_det',
+                'grad_norm_pred')
+BALANCE_LOGS_FILE = 'balance_logs.json'  # archived means of the balance/* scalars (archive_results.py)
 
 
 @dataclass(frozen=True)
@@ -444,7 +449,7 @@ def cached_result(row: Row, args, work_root: str) -> Optional[dict]:
     with open(result_file) as f:
         result = json.load(f)
     trained_dir = osp.join(work_root, row.test_only_on or row.name)
-    return {**result, **last_epoch_train_losses(trained_dir)}
+    return {**result, **last_epoch_train_losses(trained_dir), 'balance': balance_logs(trained_dir)}
 
 
 def last_epoch_train_losses(work_dir: str) -> Dict[str, float]:
@@ -622,6 +627,70 @@ def read_scalar_windows(path: str) -> List[dict]:
     return windows
 
 
+def _balance_scalars(window: dict) -> Dict[str, float]:
+    return {key[len('balance/'):]: float(value) for key, value in window.items() if key.startswith('balance/')}
+
+
+def balance_log_means(run_dir: str) -> dict:
+    """Means of the ``balance/*`` scalars over the run's training logs (``<timestamp>/vis_data/scalars.json``).
+
+    Each line of such a file is one logging window (mmengine's mean over its iterations, ``step`` = the window's
+    last iteration); a scalar logged only on conflict-suppressing updates appears in the windows that had one. The
+    newest log counts whole. A run resumed (``--resume``) or restarted into the same work dir leaves older logs: an
+    older log's balance windows count only below the first balance window step of every newer log (iterations
+    after the checkpoint it resumed from were trained again; a restart from scratch starts at the first window, so
+    nothing older counts). Returns ``{'windows': windows counted (all lines of the newest log + the counted older
+    ones), 'means': {key: mean over the windows that have it}, 'counts': {key: such windows}}`` without the
+    ``balance/`` prefix, or ``{}`` when no log has a ``balance/*`` scalar (no balancing wrapper) or there is no log.
+    """
+    counted: List[Dict[str, float]] = []  # the balance scalars of each counted window ({} where it has none)
+    first_step = float('inf')  # the first balance window step of the logs read so far (newer ones)
+    for age, path in enumerate(reversed(scalar_logs(run_dir))):
+        windows = [(window.get('step', 0), _balance_scalars(window))
+                   for window in read_scalar_windows(path)]
+        balance_steps = [step for step, scalars in windows if scalars]
+        if age == 0:
+            counted.extend(scalars for _, scalars in windows)
+        else:
+            counted.extend(scalars for step, scalars in windows if scalars and step < first_step)
+        first_step = min([first_step] + balance_steps)
+    sums: Dict[str, float] = {}
+    counts: Dict[str, int] = {}
+    for scalars in counted:
+        for name, value in scalars.items():
+            sums[name] = sums.get(name, 0.0) + value
+            counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return {}
+    return dict(windows=len(counted), means={name: sums[name] / counts[name] for name in sorted(sums)},
+                counts={name: counts[name] for name in sorted(counts)})
+
+
+def balance_logs(run_dir: str) -> Dict[str, float]:
+    """Means of the run's ``balance/*`` scalars over its training (:func:`balance_log_means`), or, in an archived run
+    without its logs, the stored ones (``BALANCE_LOGS_FILE``); empty if neither exists."""
+    means = balance_log_means(run_dir).get('means')
+    stored = osp.join(run_dir, BALANCE_LOGS_FILE)
+    if means is None and osp.isfile(stored):
+        with open(stored) as f:
+            means = json.load(f).get('means')
+    return means or {}
+
+
+def balance_table(runs: Dict[str, List[dict]], keys: Sequence[str]) -> str:
+    """Markdown table of the balancing scalars ``keys`` (without ``balance/``), each the mean over a run's logged
+    training windows, then mean ± sd over the seeds (``n/a`` where no run logged it); rows that logged none of them
+    (pretraining, no balancing wrapper, training taken from another run's checkpoint) are left out."""
+    lines = ['| balancing, mean over training | seeds | ' + ' | '.join(keys) + ' |',
+             '|---|---|' + '---|' * len(keys)]
+    for name, results in runs.items():
+        cells = [fmt([r.get('balance', {}).get(key) for r in results]) for key in keys]
+        if all(cell == 'n/a' for cell in cells):  # not run yet, no balancing, or trained elsewhere
+            continue
+        lines.append(f"| {ROW_LABELS.get(name, name)} | {len(results)} | {' | '.join(cells)} |")
+    return '\n'.join(lines)
+
+
 def pretrain_summary(work_root: str) -> Optional[str]:
     """The reconstruction figures MAEPretrainHook logged last (Chamfer, occupancy precision/recall)."""
     logs = scalar_logs(osp.join(work_root, 'pretrain'))
@@ -667,6 +736,9 @@ def build_parser() -> argparse.ArgumentParser:
                              'it, e.g. a run of the paper comparison with the same config, data and seed: its work '
                              'dir gets a trained.json naming it (and, for a pretraining row, the trunk file beside '
                              'it); a row already trained in the work root keeps its own training')
+    parser.add_argument('--balance', nargs='*', metavar='KEY',
+                        help='also print the means of these balance/* scalars over each run\'s training (mean ± sd '
+                             'over the seeds; default: ' + ' '.join(BALANCE_KEYS) + ')')
     parser.add_argument('--test-data-root',
                         help='test on this data root (its --split) instead of --data-root, e.g. held-out scenarios '
                              'from another generator seed; runs already trained are only tested')
@@ -726,6 +798,8 @@ def main(argv=None) -> int:
             + table(rows, args.suite))
     if args.paired_with:
         text += '\n\n' + paired_table(runs, args.paired_with)
+    if args.balance is not None:
+        text += '\n\n' + balance_table(runs, args.balance or BALANCE_KEYS)
     if args.suite == 'prediction':
         text += '\n\n' + prediction_table(rows)
     recon = pretrain_summary(seed_work_root(work_root, args.seeds[0])) if 'pretrain' in names else None
