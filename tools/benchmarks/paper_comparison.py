@@ -218,7 +218,7 @@ def first_reach(curve: List[dict], key: str, target: float, cost_key: str) -> Op
 
 def final_value(curve: List[dict], key: str) -> Optional[float]:
     """The metric at the last validation that has it."""
-    values = [point_value(p, key) for p in curve if point_value(p, key) is not None]
+    values = [v for v in (point_value(p, key) for p in curve) if v is not None]
     return values[-1] if values else None
 
 
@@ -258,8 +258,8 @@ def reach_table(records: Dict[str, Dict[int, dict]], cost_key: str = 'epochs') -
 
 def value_at_cost(curve: List[dict], key: str, cost: float, cost_key: str) -> Optional[float]:
     """The metric at the last validation whose cumulative cost is at most ``cost`` (None: no such validation)."""
-    values = [point_value(p, key) for p in curve if p['total'][cost_key] <= cost + 1e-6 * max(1.0, abs(cost))
-              and point_value(p, key) is not None]
+    reached = (p for p in curve if p['total'][cost_key] <= cost + 1e-6 * max(1.0, abs(cost)))
+    values = [v for v in (point_value(p, key) for p in reached) if v is not None]
     return values[-1] if values else None
 
 

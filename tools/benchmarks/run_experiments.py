@@ -330,6 +330,12 @@ def result_suffix(args) -> str:
     return f'_{args.split}_{osp.basename(osp.normpath(other_root))}'
 
 
+def training_dir(row: Row, work_root: str) -> str:
+    """The work dir that holds ``row``'s training (train.log, logs, checkpoint): its own, or that of the row a
+    test-only row tests."""
+    return osp.join(work_root, row.test_only_on or row.name)
+
+
 def run_experiment(row: Row, args, work_root: str, seed: int = 0) -> dict:
     """Train ``row`` on ``args.data_root`` (unless its results or its training exist) and test its last checkpoint
     on ``args.split`` of :func:`test_data_root`; results are cached in ``result.json`` (``result<suffix>.json``,
@@ -337,7 +343,7 @@ def run_experiment(row: Row, args, work_root: str, seed: int = 0) -> dict:
     work_dir = osp.join(work_root, row.name)
     suffix = result_suffix(args)
     result_file = osp.join(work_dir, f'result{suffix}.json')
-    trained_dir = osp.join(work_root, row.test_only_on) if row.test_only_on else work_dir  # holds train.log
+    trained_dir = training_dir(row, work_root)
     if not args.rerun:
         cached = cached_result(row, args, work_root)
         if cached is not None:
@@ -448,8 +454,7 @@ def cached_result(row: Row, args, work_root: str) -> Optional[dict]:
         return None
     with open(result_file) as f:
         result = json.load(f)
-    trained_dir = osp.join(work_root, row.test_only_on or row.name)
-    return {**result, **last_epoch_train_losses(trained_dir), 'balance': balance_logs(trained_dir)}
+    return {**result, **last_epoch_train_losses(training_dir(row, work_root))}
 
 
 def last_epoch_train_losses(work_dir: str) -> Dict[str, float]:
@@ -783,13 +788,18 @@ def main(argv=None) -> int:
             except FileNotFoundError as error:
                 parser.error(str(error))
         for name in names:
+            row = ROWS[name]
             if args.report_only:
-                cached = cached_result(ROWS[name], args, seed_root)
-                runs[name] += [cached] if cached is not None else []
+                result = cached_result(row, args, seed_root)
+            else:
+                for dependency in row.needs:
+                    run_experiment(ROWS[dependency], args, seed_root, seed)
+                result = run_experiment(row, args, seed_root, seed)
+            if result is None:  # --report-only: this seed has not run
                 continue
-            for dependency in ROWS[name].needs:
-                run_experiment(ROWS[dependency], args, seed_root, seed)
-            runs[name].append(run_experiment(ROWS[name], args, seed_root, seed))
+            if args.balance is not None:  # read only when asked for: every scalar log of the run
+                result['balance'] = balance_logs(training_dir(row, seed_root))
+            runs[name].append(result)
     rows = [runs[name][0] if len(args.seeds) == 1 else merge_seeds(runs[name]) for name in names if runs[name]]
     seeds = ', '.join(map(str, args.seeds))
     text = (f'Suite `{args.suite}`: {args.epochs} fine-tuning epoch(s), {args.pretrain_epochs} pretraining '
